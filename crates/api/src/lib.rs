@@ -1,0 +1,16 @@
+//! confreports HTTP API: the actix-web application, every route (routes.rs), one module per
+//! report, the shared list/count/export/delete machinery (report.rs), CSV streaming, the
+//! OpenAPI document, and static serving of the web app.
+
+pub mod app;
+pub mod csv_export;
+pub mod error;
+pub mod events;
+pub mod openapi;
+pub mod params;
+pub mod report;
+pub mod routes;
+pub mod state;
+
+pub use app::build;
+pub use state::AppState;

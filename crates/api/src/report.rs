@@ -1,0 +1,173 @@
+//! The HTTP side of every report: list, count, export and delete by filter, written once.
+//! A report adds its parameters and CSV columns by implementing [`ApiReport`]; its handlers
+//! are one-line calls into the functions here.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono_tz::Tz;
+use confreports_store::report::{self, Actor, CommonFilter, Report, cursor_fits};
+use confreports_types::{
+    Count, Cursor, Deleted, DeleteParams, ExportParams, Page, PageParams, RangeParams, Sort, SortField,
+};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::csv_export;
+use crate::error::{ApiError, ApiResult};
+use crate::params::{QueryPairs, common_filter, time_zone};
+use crate::state::AppState;
+
+/// What a report adds to [`Report`] for HTTP: its own filter parameters and its CSV columns.
+pub trait ApiReport: Report<Item: Serialize> {
+    /// The report-specific filter parameters (besides `from`, `to`, `tz`, `q`).
+    type Params: DeserializeOwned + Send + 'static;
+    const PARAM_NAMES: &'static [&'static str];
+
+    /// Whether the parameters select nothing by themselves (delete then needs `all=true`).
+    fn params_empty(params: &Self::Params) -> bool;
+
+    /// Builds the store filter; the one place the report's parameters are interpreted.
+    fn filter(common: CommonFilter, params: Self::Params) -> ApiResult<Self::Filter>;
+
+    /// Column names of the export, in order.
+    const CSV_HEADER: &'static [&'static str];
+
+    /// One export row; times in `tz`.
+    fn csv_row(item: &Self::Item, tz: Tz, row: &mut csv_export::Row);
+}
+
+/// A report's filter as parsed from a request, with what else the request said about it.
+pub struct ParsedFilter<R: ApiReport> {
+    pub filter: R::Filter,
+    pub tz: Tz,
+    /// Whether any filter parameter was given at all.
+    pub is_empty: bool,
+}
+
+fn parse_filter<R: ApiReport>(pairs: &QueryPairs) -> ApiResult<ParsedFilter<R>> {
+    let range: RangeParams = pairs.take(RangeParams::NAMES)?;
+    let params: R::Params = pairs.take(R::PARAM_NAMES)?;
+    // TODO(issue 3): the default comes from the caller's preferences.
+    let tz = time_zone(range.tz.as_deref(), Tz::UTC)?;
+    let is_empty = range.is_empty() && R::params_empty(&params);
+    let common = common_filter(&range, tz)?;
+    Ok(ParsedFilter { filter: R::filter(common, params)?, tz, is_empty })
+}
+
+fn parse_sort<R: ApiReport>(sort: Option<&str>) -> ApiResult<Sort<R::Sort>> {
+    match sort {
+        None => Ok(R::Sort::DEFAULT),
+        Some(s) => Sort::parse(s).ok_or_else(|| {
+            let fields: Vec<&str> = R::Sort::ALL.iter().map(|f| f.name()).collect();
+            ApiError::bad_parameter(
+                "sort",
+                format!("unknown sort `{s}`; expected one of {}, with `-` in front for descending", fields.join(", ")),
+            )
+        }),
+    }
+}
+
+/// Runs blocking database work on the blocking pool.
+pub async fn db<T, F>(state: &AppState, f: F) -> ApiResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut confreports_store::DbConnection) -> Result<T, ApiError> + Send + 'static,
+{
+    let pool = state.pool.clone();
+    web::block(move || {
+        let mut conn = pool.get()?;
+        f(&mut conn)
+    })
+    .await?
+}
+
+/// `GET /<report>`: one page, with `next_cursor` and a `Link: rel="next"` header.
+pub async fn list<R: ApiReport>(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
+    let pairs = QueryPairs::parse(req.query_string());
+    pairs.check_known(&[RangeParams::NAMES, R::PARAM_NAMES, PageParams::NAMES])?;
+    let parsed = parse_filter::<R>(&pairs)?;
+    let paging: PageParams = pairs.take(PageParams::NAMES)?;
+    let sort = parse_sort::<R>(paging.sort.as_deref())?;
+    let limit = paging.limit.unwrap_or(PageParams::DEFAULT_LIMIT);
+    if !(1..=PageParams::MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::bad_parameter("limit", format!("`limit` must be 1 to {}", PageParams::MAX_LIMIT)));
+    }
+    let after = match paging.cursor.as_deref() {
+        None => None,
+        Some(c) => {
+            let cursor = Cursor::decode(c, &sort.to_string()).map_err(|e| ApiError::bad_parameter("cursor", e.to_string()))?;
+            if !cursor_fits::<R>(&cursor, sort) {
+                return Err(ApiError::bad_parameter("cursor", "malformed cursor; pass back a next_cursor unchanged"));
+            }
+            Some(cursor)
+        }
+    };
+    let filter = parsed.filter;
+    let (items, next) =
+        db(&state, move |conn| Ok(report::page::<R>(conn, &filter, sort, after.as_ref(), i64::from(limit))?)).await?;
+    let next_cursor = next.map(|c| c.encode());
+    let mut res = HttpResponse::Ok();
+    if let Some(next) = &next_cursor {
+        let link = format!("<{}?{}>; rel=\"next\"", req.path(), pairs.with("cursor", next));
+        res.insert_header((header::LINK, link));
+    }
+    Ok(res.json(Page { items, next_cursor }))
+}
+
+/// `GET /<report>/count`.
+pub async fn count<R: ApiReport>(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
+    let pairs = QueryPairs::parse(req.query_string());
+    pairs.check_known(&[RangeParams::NAMES, R::PARAM_NAMES])?;
+    let filter = parse_filter::<R>(&pairs)?.filter;
+    let count = db(&state, move |conn| Ok(R::count(conn, &filter)?)).await?;
+    Ok(HttpResponse::Ok().json(Count { count: count.max(0) as u64 }))
+}
+
+/// `GET /<report>/export`: the whole selection as CSV, streamed.
+pub async fn export<R: ApiReport>(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
+    let pairs = QueryPairs::parse(req.query_string());
+    pairs.check_known(&[RangeParams::NAMES, R::PARAM_NAMES, ExportParams::NAMES])?;
+    let parsed = parse_filter::<R>(&pairs)?;
+    let options: ExportParams = pairs.take(ExportParams::NAMES)?;
+    let sort = parse_sort::<R>(options.sort.as_deref())?;
+    // TODO(issue 3): delimiter and BOM defaults come from the caller's preferences.
+    let format = csv_export::Format {
+        delimiter: options.delimiter.unwrap_or_default(),
+        bom: options.bom.unwrap_or(false),
+        tz: parsed.tz,
+    };
+    Ok(csv_export::stream::<R>(state.pool.clone(), parsed.filter, sort, format))
+}
+
+/// `DELETE /<report>`: deletes what the filter selects and logs it, in one transaction.
+pub async fn delete<R: ApiReport>(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
+    let actor = request_actor(&req);
+    let pairs = QueryPairs::parse(req.query_string());
+    pairs.check_known(&[RangeParams::NAMES, R::PARAM_NAMES, DeleteParams::NAMES])?;
+    let parsed = parse_filter::<R>(&pairs)?;
+    let options: DeleteParams = pairs.take(DeleteParams::NAMES)?;
+    if parsed.is_empty && options.all != Some(true) {
+        return Err(ApiError::bad_parameter(
+            "all",
+            "give at least one filter, or `all=true` to delete every entry of the report",
+        ));
+    }
+    let filter = parsed.filter;
+    let reason = options.reason.filter(|r| !r.trim().is_empty());
+    let deleted =
+        db(&state, move |conn| Ok(report::delete_by_filter::<R>(conn, &filter, &actor, reason.as_deref())?)).await?;
+    Ok(HttpResponse::Ok().json(Deleted { deleted }))
+}
+
+/// Who is acting, as far as the request tells.
+// TODO(issue 3): the signed-in administrator or OAuth application.
+pub fn request_actor(req: &HttpRequest) -> Actor {
+    let info = req.connection_info();
+    Actor {
+        name: None,
+        admin_type: None,
+        app_name: None,
+        ip: info.realip_remote_addr().map(|a| a.rsplit_once(':').map_or(a, |(host, _)| host).to_owned()),
+        user_agent: req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned),
+    }
+}

@@ -1,0 +1,42 @@
+//! Every route of the server, in one place. Reports under `/api/v1`, the OpenAPI document and
+//! Swagger UI, then the web app for everything else.
+
+use actix_web::web;
+use utoipa_actix_web::scope;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::events;
+
+/// The API routes; utoipa-actix-web collects their OpenAPI paths from the same calls.
+pub fn api(cfg: &mut ServiceConfig) {
+    cfg.service(
+        scope::scope("/api/v1")
+            // Reports. Fixed segments (count, export) before `{id}`.
+            .service(events::list_events)
+            .service(events::count_events)
+            .service(events::export_events)
+            .service(events::delete_events)
+            .service(events::get_event)
+            .service(events::list_event_types),
+    );
+}
+
+/// Limits of request parts that come before a handler runs.
+pub fn extractor_config(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(web::PathConfig::default().error_handler(|err, _req| {
+        crate::app::framework_error(actix_web::http::StatusCode::BAD_REQUEST, err.to_string())
+    }))
+    .app_data(web::QueryConfig::default().error_handler(|err, _req| {
+        crate::app::framework_error(actix_web::http::StatusCode::BAD_REQUEST, err.to_string())
+    }))
+    .app_data(web::JsonConfig::default().limit(1 << 20).error_handler(|err, _req| {
+        let status = match &err {
+            actix_web::error::JsonPayloadError::Overflow { .. }
+            | actix_web::error::JsonPayloadError::OverflowKnownLength { .. } => {
+                actix_web::http::StatusCode::PAYLOAD_TOO_LARGE
+            }
+            _ => actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+        };
+        crate::app::framework_error(status, err.to_string())
+    }));
+}

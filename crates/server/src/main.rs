@@ -1,0 +1,194 @@
+//! `confreports`: the server binary and its command line.
+//!
+//! Errors here are `anyhow`: this is start-up and CLI code.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use confreports_api::AppState;
+use confreports_store::demo::{self, DemoOptions, Progress};
+
+#[derive(Debug, Parser)]
+#[command(name = "confreports", version, about = "Reports of a video-conferencing server: API, web app and tools")]
+struct Cli {
+    /// Database URL: postgres://user@host/db, sqlite://PATH or a file path.
+    /// Default: sqlite://<data-dir>/confreports.db
+    #[arg(long, env = "DATABASE_URL", global = true)]
+    database_url: Option<String>,
+
+    /// Directory for the SQLite database, recordings, chat files and keys.
+    #[arg(long, env = "CONFREPORTS_DATA_DIR", default_value = "data", global = true)]
+    data_dir: PathBuf,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the API and the web app (migrates the database first).
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "CONFREPORTS_BIND", default_value = "127.0.0.1:8080")]
+        bind: String,
+        /// Directory of the built web app; the API alone is served when it is missing.
+        #[arg(long, env = "CONFREPORTS_WEB_DIR", default_value = "frontend/dist")]
+        web_dir: PathBuf,
+        /// HTTP worker threads (default: one per core).
+        #[arg(long, env = "CONFREPORTS_WORKERS")]
+        workers: Option<usize>,
+    },
+    /// Bring the database schema up to date.
+    Migrate,
+    /// Print the OpenAPI document to stdout.
+    Openapi,
+    /// Fill an empty database with realistic demo data.
+    Demo {
+        /// Days of history.
+        #[arg(long, default_value_t = 30)]
+        days: u32,
+        /// People in the organisation.
+        #[arg(long, default_value_t = 200)]
+        users: u32,
+        /// Number of events (default: what the users' activity gives, about 6 a user a day).
+        #[arg(long)]
+        events: Option<u64>,
+        /// Fill a database that already has data.
+        #[arg(long)]
+        force: bool,
+        /// Do nothing, successfully, when the database already has data (for `make run`).
+        #[arg(long, conflicts_with = "force")]
+        if_empty: bool,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,actix_server=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let database_url = cli
+        .database_url
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}", cli.data_dir.join("confreports.db").display()));
+    match cli.command {
+        Command::Openapi => {
+            print!("{}", confreports_api::openapi::document_json());
+            Ok(())
+        }
+        Command::Migrate => {
+            confreports_store::open_pool(&database_url, 1).context("migrating the database")?;
+            eprintln!("database is up to date");
+            Ok(())
+        }
+        Command::Demo { days, users, events, force, if_empty } => {
+            let pool = confreports_store::open_pool(&database_url, 1).context("opening the database")?;
+            let mut conn = pool.get()?;
+            if !demo::is_empty(&mut conn)? {
+                if if_empty {
+                    eprintln!("database already has data; demo data not added");
+                    return Ok(());
+                }
+                anyhow::ensure!(force, "the database already has data; pass --force to add demo data anyway");
+            }
+            let opts = DemoOptions { days, users, events, ..DemoOptions::default() };
+            let mut progress = DemoProgress::new();
+            let summary = demo::generate(&mut conn, &opts, &mut progress)?;
+            progress.finish();
+            eprintln!(
+                "demo data: {} users, {} endpoints, {} events, {} conferences, {} sessions, {} connections, {} chat messages, {} configuration changes, {} recordings",
+                summary.users,
+                summary.endpoints,
+                summary.events,
+                summary.conferences,
+                summary.sessions,
+                summary.participations,
+                summary.chat_messages,
+                summary.config_changes,
+                summary.recordings
+            );
+            Ok(())
+        }
+        Command::Serve { bind, web_dir, workers } => serve(&database_url, &bind, web_dir, workers),
+    }
+}
+
+fn serve(database_url: &str, bind: &str, web_dir: PathBuf, workers: Option<usize>) -> anyhow::Result<()> {
+    let pool = confreports_store::open_pool(database_url, 16).context("opening the database")?;
+    let web_dir = if web_dir.join("index.html").is_file() {
+        Some(web_dir)
+    } else {
+        tracing::warn!(dir = %web_dir.display(), "web app not built; serving the API only");
+        None
+    };
+    let state = AppState { pool, web_dir };
+    let workers = workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    actix_web::rt::System::new().block_on(async move {
+        let server = actix_web::HttpServer::new(move || confreports_api::build(state.clone()))
+            .workers(workers)
+            .bind(bind)
+            .with_context(|| format!("cannot listen on {bind}"))?;
+        for addr in server.addrs() {
+            eprintln!("confreports is serving on http://{addr}/ (API docs: http://{addr}/swagger-ui/)");
+        }
+        server.run().await.context("server stopped")
+    })
+}
+
+/// A progress bar on a terminal, log lines otherwise.
+struct DemoProgress {
+    bar: Option<indicatif::ProgressBar>,
+    total: u64,
+    done: u64,
+    last_logged: u64,
+}
+
+impl DemoProgress {
+    fn new() -> Self {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = indicatif::ProgressBar::new(0);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} demo data [{bar:40}] {pos}/{len} {msg} ({eta})")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            bar
+        });
+        DemoProgress { bar, total: 0, done: 0, last_logged: 0 }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl Progress for DemoProgress {
+    fn set_total(&mut self, total: u64) {
+        self.total = total;
+        if let Some(bar) = &self.bar {
+            bar.set_length(total);
+        }
+    }
+
+    fn advance(&mut self, what: &str, n: u64) {
+        self.done += n;
+        match &self.bar {
+            Some(bar) => {
+                bar.set_message(what.to_owned());
+                bar.inc(n);
+            }
+            None if self.done - self.last_logged >= self.total / 10 || self.done >= self.total => {
+                self.last_logged = self.done;
+                tracing::info!(done = self.done, total = self.total, "demo data: {what}");
+            }
+            None => {}
+        }
+    }
+}

@@ -1,0 +1,166 @@
+//! Connections: one `DbConnection` over SQLite and PostgreSQL, picked by the URL scheme; the
+//! pool; SQLite pragmas on every new connection; embedded migrations per dialect.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::{PgConnection, SqliteConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
+
+/// A connection to either database. Queries written once against `MultiBackend` run on both;
+/// the few dialect-specific statements match on the variant.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgres(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+/// Runs `$body` with `$c` bound to the inner connection, for statements `MultiBackend` cannot
+/// express (multi-row INSERT, COPY, upserts): `on_inner!(conn, c => insert.execute(c))`.
+#[macro_export]
+macro_rules! on_inner {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            $crate::DbConnection::Postgres($c) => $body,
+            $crate::DbConnection::Sqlite($c) => $body,
+        }
+    };
+}
+
+pub type Pool = r2d2::Pool<ConnectionManager>;
+pub type PooledConnection = r2d2::PooledConnection<ConnectionManager>;
+
+/// Which database a URL names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DbUrl {
+    Postgres(String),
+    /// A file path, or `:memory:`.
+    Sqlite(PathBuf),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database URL `{0}`: expected postgres://..., sqlite://PATH or a file path")]
+    BadUrl(String),
+    #[error("cannot connect to the database: {0}")]
+    Connection(#[from] diesel::ConnectionError),
+    #[error("database pool: {0}")]
+    Pool(#[from] r2d2::Error),
+    #[error(transparent)]
+    Query(#[from] diesel::result::Error),
+    #[error("migrations failed: {0}")]
+    Migration(String),
+    #[error("cannot create the database directory {0}: {1}")]
+    Directory(PathBuf, std::io::Error),
+}
+
+impl DbUrl {
+    pub fn parse(url: &str) -> Result<Self, StoreError> {
+        let url = url.trim();
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(DbUrl::Postgres(url.to_owned()));
+        }
+        let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
+        if path.is_empty() || path.contains("://") {
+            return Err(StoreError::BadUrl(url.to_owned()));
+        }
+        Ok(DbUrl::Sqlite(PathBuf::from(path)))
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, DbUrl::Postgres(_))
+    }
+
+    /// Opens one connection, with the SQLite pragmas applied.
+    pub fn connect(&self) -> Result<DbConnection, StoreError> {
+        match self {
+            DbUrl::Postgres(url) => Ok(DbConnection::Postgres(PgConnection::establish(url)?)),
+            DbUrl::Sqlite(path) => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).map_err(|e| StoreError::Directory(dir.to_owned(), e))?;
+                }
+                let path = path.to_string_lossy();
+                let mut conn = SqliteConnection::establish(&path)?;
+                // busy_timeout first: the other pragmas may already need to wait for a lock.
+                conn.batch_execute(
+                    "PRAGMA busy_timeout = 10000;
+                     PRAGMA journal_mode = WAL;
+                     PRAGMA synchronous = FULL;
+                     PRAGMA foreign_keys = ON;",
+                )?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+}
+
+/// Runs the pending migrations of the connection's dialect.
+pub fn run_migrations(conn: &mut DbConnection) -> Result<(), StoreError> {
+    let applied = match conn {
+        DbConnection::Postgres(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()),
+        DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+    }
+    .map_err(|e| StoreError::Migration(e.to_string()))?;
+    if applied > 0 {
+        tracing::info!(applied, "database migrated");
+    }
+    Ok(())
+}
+
+/// r2d2 manager that picks the connection type by URL scheme (the derived `establish` would
+/// try each type in turn, and SQLite accepts any string as a path).
+#[derive(Debug, Clone)]
+pub struct ConnectionManager {
+    url: DbUrl,
+}
+
+impl r2d2::ManageConnection for ConnectionManager {
+    type Connection = DbConnection;
+    type Error = StoreError;
+
+    fn connect(&self) -> Result<DbConnection, StoreError> {
+        self.url.connect()
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), StoreError> {
+        conn.batch_execute("SELECT 1").map_err(StoreError::from)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
+        false
+    }
+}
+
+/// Opens a pool on `url` and brings the schema up to date.
+pub fn open_pool(url: &str, max_size: u32) -> Result<Pool, StoreError> {
+    let url = DbUrl::parse(url)?;
+    let pool = r2d2::Pool::builder()
+        .max_size(max_size)
+        .connection_timeout(Duration::from_secs(30))
+        .build(ConnectionManager { url })?;
+    run_migrations(&mut *pool.get()?)?;
+    Ok(pool)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_pick_the_backend_by_scheme() {
+        assert!(DbUrl::parse("postgres://u@h/db").expect("valid").is_postgres());
+        assert!(DbUrl::parse("postgresql://u@h/db").expect("valid").is_postgres());
+        assert_eq!(
+            DbUrl::parse("sqlite://data/x.db").expect("valid"),
+            DbUrl::Sqlite(PathBuf::from("data/x.db"))
+        );
+        assert_eq!(DbUrl::parse("x.db").expect("valid"), DbUrl::Sqlite(PathBuf::from("x.db")));
+        assert!(DbUrl::parse("mysql://h/db").is_err());
+        assert!(DbUrl::parse("").is_err());
+    }
+}

@@ -1,0 +1,340 @@
+//! The Events report: rows, inserts and the report's queries.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use confreports_types::{Cursor, Event, EventSort, EventType, Sort, SortKind, SortValue};
+use diesel::prelude::*;
+use serde::Serialize;
+
+use crate::report::{
+    self, Actor, CommonFilter, Report, cursor_int, cursor_text, cursor_time, from_db_time, search_text, to_db_time,
+};
+use crate::schema::events;
+use crate::{DbConnection, common_predicate, keyset, on_inner};
+
+/// A stored event.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = events)]
+pub struct EventRow {
+    pub id: i64,
+    pub time: NaiveDateTime,
+    pub event_type: String,
+    pub success: bool,
+    pub user_id: String,
+    pub display_name: Option<String>,
+    pub ip: String,
+    pub entered_login: Option<String>,
+    pub real_user_id: Option<String>,
+    pub endpoint_id: String,
+    pub app_name: Option<String>,
+    pub auth_method: Option<String>,
+    pub user_rights: Option<String>,
+    pub previous_status: Option<i32>,
+    pub new_status: Option<i32>,
+    pub description: Option<String>,
+    pub admin_type: Option<String>,
+    pub user_agent: Option<String>,
+    pub users: Option<String>,
+    pub details: Option<String>,
+}
+
+fn non_empty(s: String) -> Option<String> {
+    if s.is_empty() { None } else { Some(s) }
+}
+
+impl From<EventRow> for Event {
+    fn from(r: EventRow) -> Self {
+        Event {
+            id: r.id,
+            time: from_db_time(r.time),
+            // Rows are written through `NewEvent`, whose type is an `EventType`.
+            event_type: EventType::parse(&r.event_type).unwrap_or(EventType::Status),
+            success: r.success,
+            user_id: non_empty(r.user_id),
+            display_name: r.display_name,
+            ip: non_empty(r.ip),
+            entered_login: r.entered_login,
+            real_user_id: r.real_user_id,
+            endpoint_id: non_empty(r.endpoint_id),
+            app_name: r.app_name,
+            auth_method: r.auth_method,
+            user_rights: r.user_rights,
+            previous_status: r.previous_status,
+            new_status: r.new_status,
+            description: r.description,
+            admin_type: r.admin_type,
+            user_agent: r.user_agent,
+            users: r.users.and_then(|u| serde_json::from_str(&u).ok()),
+            details: r.details.and_then(|d| serde_json::from_str(&d).ok()),
+        }
+    }
+}
+
+/// An event to store. Build it with [`NewEvent::new`] and the `with_*` setters; `search` is
+/// derived when inserted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    pub source_id: Option<String>,
+    pub time: DateTime<Utc>,
+    pub event_type: EventType,
+    pub success: bool,
+    pub user_id: Option<String>,
+    pub display_name: Option<String>,
+    pub ip: Option<String>,
+    pub entered_login: Option<String>,
+    pub real_user_id: Option<String>,
+    pub endpoint_id: Option<String>,
+    pub app_name: Option<String>,
+    pub auth_method: Option<String>,
+    pub user_rights: Option<String>,
+    pub previous_status: Option<i32>,
+    pub new_status: Option<i32>,
+    pub description: Option<String>,
+    pub admin_type: Option<String>,
+    pub user_agent: Option<String>,
+    pub users: Option<Vec<String>>,
+    pub details: Option<serde_json::Value>,
+}
+
+impl NewEvent {
+    pub fn new(time: DateTime<Utc>, event_type: EventType, success: bool) -> Self {
+        NewEvent {
+            source_id: None,
+            time,
+            event_type,
+            success,
+            user_id: None,
+            display_name: None,
+            ip: None,
+            entered_login: None,
+            real_user_id: None,
+            endpoint_id: None,
+            app_name: None,
+            auth_method: None,
+            user_rights: None,
+            previous_status: None,
+            new_status: None,
+            description: None,
+            admin_type: None,
+            user_agent: None,
+            users: None,
+            details: None,
+        }
+    }
+
+    /// An action of `actor`, now.
+    pub fn action(event_type: EventType, success: bool, actor: &Actor) -> Self {
+        let mut e = NewEvent::new(Utc::now(), event_type, success);
+        e.user_id = actor.name.clone().filter(|_| actor.app_name.is_none());
+        e.admin_type = actor.admin_type.clone();
+        e.app_name = actor.app_name.clone();
+        e.ip = actor.ip.clone();
+        e.user_agent = actor.user_agent.clone();
+        e
+    }
+
+    pub fn with_description(mut self, d: impl Into<String>) -> Self {
+        self.description = Some(d.into());
+        self
+    }
+
+    pub fn with_details(mut self, d: serde_json::Value) -> Self {
+        self.details = Some(d);
+        self
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = events, treat_none_as_default_value = false)]
+struct EventInsert<'a> {
+    source_id: Option<&'a str>,
+    time: NaiveDateTime,
+    event_type: &'static str,
+    success: bool,
+    user_id: &'a str,
+    display_name: Option<&'a str>,
+    ip: &'a str,
+    entered_login: Option<&'a str>,
+    real_user_id: Option<&'a str>,
+    endpoint_id: &'a str,
+    app_name: Option<&'a str>,
+    auth_method: Option<&'a str>,
+    user_rights: Option<&'a str>,
+    previous_status: Option<i32>,
+    new_status: Option<i32>,
+    description: Option<&'a str>,
+    admin_type: Option<&'a str>,
+    user_agent: Option<&'a str>,
+    users: Option<String>,
+    details: Option<String>,
+    search: String,
+}
+
+impl<'a> From<&'a NewEvent> for EventInsert<'a> {
+    fn from(e: &'a NewEvent) -> Self {
+        let users = e.users.as_ref().map(|u| u.join(" "));
+        let search = search_text([
+            Some(e.event_type.as_str()),
+            e.user_id.as_deref(),
+            e.display_name.as_deref(),
+            e.ip.as_deref(),
+            e.entered_login.as_deref(),
+            e.real_user_id.as_deref(),
+            e.endpoint_id.as_deref(),
+            e.app_name.as_deref(),
+            e.auth_method.as_deref(),
+            e.description.as_deref(),
+            e.admin_type.as_deref(),
+            e.user_agent.as_deref(),
+            users.as_deref(),
+        ]);
+        EventInsert {
+            source_id: e.source_id.as_deref(),
+            time: to_db_time(e.time),
+            event_type: e.event_type.as_str(),
+            success: e.success,
+            user_id: e.user_id.as_deref().unwrap_or(""),
+            display_name: e.display_name.as_deref(),
+            ip: e.ip.as_deref().unwrap_or(""),
+            entered_login: e.entered_login.as_deref(),
+            real_user_id: e.real_user_id.as_deref(),
+            endpoint_id: e.endpoint_id.as_deref().unwrap_or(""),
+            app_name: e.app_name.as_deref(),
+            auth_method: e.auth_method.as_deref(),
+            user_rights: e.user_rights.as_deref(),
+            previous_status: e.previous_status,
+            new_status: e.new_status,
+            description: e.description.as_deref(),
+            admin_type: e.admin_type.as_deref(),
+            user_agent: e.user_agent.as_deref(),
+            users: e.users.as_ref().map(|u| serde_json::to_string(u).unwrap_or_default()),
+            details: e.details.as_ref().map(|d| d.to_string()),
+            search,
+        }
+    }
+}
+
+/// Rows per INSERT statement: 21 columns each, well under both databases' bind limits.
+const INSERT_CHUNK: usize = 500;
+
+/// Inserts events in multi-row statements. Call inside a transaction for all-or-nothing.
+pub fn insert(conn: &mut DbConnection, events: &[NewEvent]) -> QueryResult<usize> {
+    let mut n = 0;
+    for chunk in events.chunks(INSERT_CHUNK) {
+        let rows: Vec<EventInsert<'_>> = chunk.iter().map(EventInsert::from).collect();
+        let insert = diesel::insert_into(events::table).values(&rows);
+        n += on_inner!(conn, c => insert.execute(c))?;
+    }
+    Ok(n)
+}
+
+pub fn get(conn: &mut DbConnection, id: i64) -> QueryResult<Event> {
+    events::table.find(id).select(EventRow::as_select()).first(conn).map(Event::from)
+}
+
+/// What the Events report selects.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct EventFilter {
+    #[serde(flatten)]
+    pub common: CommonFilter,
+    #[serde(rename = "type", skip_serializing_if = "Vec::is_empty")]
+    pub types: Vec<EventType>,
+    #[serde(rename = "user", skip_serializing_if = "Vec::is_empty")]
+    pub users: Vec<String>,
+    #[serde(rename = "ip", skip_serializing_if = "Vec::is_empty")]
+    pub ips: Vec<String>,
+    #[serde(rename = "endpoint", skip_serializing_if = "Vec::is_empty")]
+    pub endpoints: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub success: Option<bool>,
+}
+
+type Predicate = crate::report::Predicate<events::table>;
+
+/// The WHERE clause of the selection; list, count, export and delete all use this one.
+fn predicate(filter: &EventFilter) -> Predicate {
+    let mut p = common_predicate!(events::time, events::search, &filter.common);
+    if !filter.types.is_empty() {
+        let types: Vec<&'static str> = filter.types.iter().map(|t| t.as_str()).collect();
+        p = Box::new(p.and(events::event_type.eq_any(types)));
+    }
+    if !filter.users.is_empty() {
+        p = Box::new(p.and(events::user_id.eq_any(filter.users.clone())));
+    }
+    if !filter.ips.is_empty() {
+        p = Box::new(p.and(events::ip.eq_any(filter.ips.clone())));
+    }
+    if !filter.endpoints.is_empty() {
+        p = Box::new(p.and(events::endpoint_id.eq_any(filter.endpoints.clone())));
+    }
+    if let Some(success) = filter.success {
+        p = Box::new(p.and(events::success.eq(success)));
+    }
+    p
+}
+
+pub struct EventsReport;
+
+impl Report for EventsReport {
+    const NAME: &'static str = "events";
+    const DELETE_EVENT: EventType = EventType::DeleteEvents;
+    const ID_KIND: SortKind = SortKind::Int;
+    type Filter = EventFilter;
+    type Sort = EventSort;
+    type Item = Event;
+
+    fn list(
+        conn: &mut DbConnection,
+        filter: &EventFilter,
+        sort: Sort<EventSort>,
+        after: Option<&Cursor>,
+        limit: i64,
+    ) -> QueryResult<Vec<Event>> {
+        let q = events::table.filter(predicate(filter)).into_boxed().select(EventRow::as_select()).limit(limit);
+        let after_id = after.map(|c| cursor_int(&c.id)).transpose()?;
+        let dir = sort.direction;
+        let q = match sort.field {
+            EventSort::Time => {
+                let after = after.map(|c| cursor_time(&c.key)).transpose()?.zip(after_id);
+                keyset!(q, events::time, events::id, dir, after)
+            }
+            EventSort::Type => {
+                let after = after.map(|c| cursor_text(&c.key)).transpose()?.zip(after_id);
+                keyset!(q, events::event_type, events::id, dir, after)
+            }
+            EventSort::UserId => {
+                let after = after.map(|c| cursor_text(&c.key)).transpose()?.zip(after_id);
+                keyset!(q, events::user_id, events::id, dir, after)
+            }
+            EventSort::Ip => {
+                let after = after.map(|c| cursor_text(&c.key)).transpose()?.zip(after_id);
+                keyset!(q, events::ip, events::id, dir, after)
+            }
+        };
+        Ok(q.load::<EventRow>(conn)?.into_iter().map(Event::from).collect())
+    }
+
+    fn count(conn: &mut DbConnection, filter: &EventFilter) -> QueryResult<i64> {
+        events::table.filter(predicate(filter)).count().get_result(conn)
+    }
+
+    fn delete(conn: &mut DbConnection, filter: &EventFilter) -> QueryResult<usize> {
+        diesel::delete(events::table.filter(predicate(filter))).execute(conn)
+    }
+
+    fn cursor_after(e: &Event, sort: Sort<EventSort>) -> Cursor {
+        let key = match sort.field {
+            EventSort::Time => SortValue::Time(e.time),
+            EventSort::Type => SortValue::Text(e.event_type.as_str().to_owned()),
+            EventSort::UserId => SortValue::Text(e.user_id.clone().unwrap_or_default()),
+            EventSort::Ip => SortValue::Text(e.ip.clone().unwrap_or_default()),
+        };
+        Cursor { sort: sort.to_string(), key, id: SortValue::Int(e.id) }
+    }
+}
+
+/// Whether the events table has any row (demo refuses a non-empty database).
+pub fn any(conn: &mut DbConnection) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(events::table.select(events::id))).get_result(conn)
+}
+
+pub use report::delete_by_filter;

@@ -1,0 +1,16 @@
+//! confreports storage: the diesel schema, rows, queries and migrations runner over SQLite and
+//! PostgreSQL (one `DbConnection`, the backend picked by the database URL), and the pool.
+//! No actix here: the API crate calls these functions from blocking threads.
+//!
+//! Error policy: queries return diesel's `QueryResult`; connection and migration failures are
+//! [`StoreError`]. `diesel::NotFound` is turned into a 404 by the API crate, in one place.
+
+pub mod conn;
+pub mod demo;
+pub mod events;
+pub mod records;
+pub mod report;
+pub mod schema;
+
+pub use conn::{DbConnection, DbUrl, MultiBackend, Pool, PooledConnection, StoreError, open_pool, run_migrations};
+pub use report::{Actor, CommonFilter, Report};
