@@ -1,1 +1,168 @@
-fn main() {}
+//! `make bench`: confreports measured on generated events, side by side with the databases' own
+//! tools. Generates (or reuses) the dataset in SQLite and PostgreSQL, starts
+//! `target/release/confreports serve` on each, runs the measures, prints the figures and writes
+//! them to `bench/results.md`.
+//!
+//! Exits non-zero when something could not be run; a missed goal is reported, not fatal.
+//!
+//! Layout: `generator` (the synthetic events), `dataset` (the databases), `server` (the child
+//! process and its RSS), `tools` (psql, sqlite3), `measures/*` (one module per measure),
+//! `results` (the table and Markdown writer), `machine` (what it ran on).
+
+mod dataset;
+mod generator;
+mod machine;
+mod measures;
+mod progress;
+mod results;
+mod server;
+mod stats;
+mod tools;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, ensure};
+use clap::Parser;
+
+use crate::dataset::{Backend, Dataset, Fingerprint};
+use crate::measures::{Options, Target};
+use crate::results::Results;
+use crate::server::Server;
+
+#[derive(Debug, Parser)]
+#[command(name = "confreports-bench", about = "Benchmarks of confreports against the databases' own tools")]
+struct Args {
+    /// Events to generate.
+    #[arg(long, env = "BENCH_ROWS", default_value_t = 1_000_000)]
+    rows: u64,
+    /// PostgreSQL server, as the URL of a database to connect to for creating the bench database.
+    #[arg(long, env = "BENCH_PG_URL", default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+    pg_url: String,
+    /// Name of the PostgreSQL database the benchmark drops and creates.
+    #[arg(long, env = "BENCH_PG_DATABASE", default_value = "confreports_bench")]
+    pg_database: String,
+    /// Backends to measure.
+    #[arg(long, value_enum, value_delimiter = ',', default_values = ["sqlite", "postgres"])]
+    backends: Vec<Backend>,
+    /// Measures to run.
+    #[arg(long, value_enum, value_delimiter = ',', default_values = ["depth", "export"])]
+    measures: Vec<measures::Name>,
+    /// Requests of the depth measure (half page 1, half page 10,000).
+    #[arg(long, default_value_t = 200)]
+    depth_requests: usize,
+    /// Timed repetitions of each export, server and tool alternating.
+    #[arg(long, default_value_t = 5)]
+    export_reps: usize,
+    /// Generate the data even when a matching dataset exists.
+    #[arg(long)]
+    regenerate: bool,
+    /// Seed of the generator.
+    #[arg(long, default_value_t = 20261101)]
+    seed: u64,
+    /// The server binary (default: `confreports` next to this binary).
+    #[arg(long)]
+    server: Option<PathBuf>,
+    /// Scratch directory for the SQLite dataset, server data and logs (default: bench/work).
+    #[arg(long)]
+    work_dir: Option<PathBuf>,
+    /// Where to write the results (default: bench/results.md).
+    #[arg(long)]
+    results: Option<PathBuf>,
+}
+
+/// A progress line on stderr, stamped with the time since start.
+pub fn log(msg: &str) {
+    use std::sync::OnceLock;
+    static START: OnceLock<Instant> = OnceLock::new();
+    let t = START.get_or_init(Instant::now).elapsed().as_secs_f64();
+    eprintln!("bench [{t:7.1}s] {msg}");
+}
+
+fn workspace_root() -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    root.canonicalize().unwrap_or(root)
+}
+
+fn main() -> ExitCode {
+    log("start");
+    match run() {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("bench: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs everything; `Ok(false)` when some measure could not be run (the others still are).
+fn run() -> anyhow::Result<bool> {
+    let args = Args::parse();
+    ensure!(args.rows > 0, "BENCH_ROWS must be positive");
+    ensure!(!args.backends.is_empty() && !args.measures.is_empty(), "nothing to measure");
+    let root = workspace_root();
+    let work = args.work_dir.clone().unwrap_or_else(|| root.join("bench/work"));
+    std::fs::create_dir_all(&work).with_context(|| format!("creating {}", work.display()))?;
+    let results_path = args.results.clone().unwrap_or_else(|| root.join("bench/results.md"));
+    let server_bin = match &args.server {
+        Some(p) => p.clone(),
+        None => std::env::current_exe()?.with_file_name("confreports"),
+    };
+    ensure!(
+        server_bin.is_file(),
+        "no server binary at {}; build it first: cargo build --release -p confreports",
+        server_bin.display()
+    );
+
+    let fp = Fingerprint { seed: args.seed, rows: args.rows };
+    // The SQLite dataset is always made: PostgreSQL's is copied from it.
+    let sqlite = dataset::prepare_sqlite(&work, &fp, args.regenerate)?;
+    let mut datasets: Vec<Dataset> = Vec::new();
+    if args.backends.contains(&Backend::Sqlite) {
+        datasets.push(sqlite.clone());
+    }
+    if args.backends.contains(&Backend::Postgres) {
+        datasets.push(dataset::prepare_postgres(&work, &args.pg_url, &args.pg_database, &sqlite, &fp, args.regenerate)?);
+    }
+
+    let mut results = Results { machine: machine::describe(args.rows, &datasets, &root), ..Results::default() };
+    let options = Options { depth_requests: args.depth_requests, export_reps: args.export_reps };
+    for dataset in &datasets {
+        let name = dataset.backend.name();
+        log(&format!("{name}: starting the server"));
+        let server = match Server::start(&server_bin, &dataset.url, &work, &name.to_lowercase()) {
+            Ok(s) => s,
+            Err(e) => {
+                results.failures.push(format!("{name}: server: {e:#}"));
+                continue;
+            }
+        };
+        log(&format!("{name}: server pid {} on {}", server.pid, server.base));
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_connect(Some(Duration::from_secs(10)))
+            .build()
+            .into();
+        let target = Target { dataset, server: &server, agent, options: &options };
+        for name_of in &args.measures {
+            let measure = measures::by_name(*name_of);
+            log(&format!("{name}: {}", measure.name()));
+            let started = Instant::now();
+            if let Err(e) = measure.run(&target, &mut results) {
+                log(&format!("{name}: {} failed: {e:#}", measure.name()));
+                results.failures.push(format!("{name}: {}: {e:#}", measure.name()));
+            }
+            log(&format!("{name}: {} took {:.1} s", measure.name(), started.elapsed().as_secs_f64()));
+        }
+    }
+
+    println!("{}", results.table());
+    for f in &results.failures {
+        println!("FAILED: {f}");
+    }
+    results.write_markdown(&results_path)?;
+    log(&format!("results written to {}", results_path.display()));
+    Ok(results.failures.is_empty())
+}

@@ -51,7 +51,8 @@ pub struct DemoSummary {
 }
 
 const FIRST_RU: &[&str] = &["Иван", "Мария", "Алексей", "Ольга", "Дмитрий", "Анна", "Сергей", "Елена", "Павел", "Наталья", "Андрей", "Татьяна"];
-const LAST_RU: &[&str] = &["Иванов", "Петрова", "Смирнов", "Кузнецова", "Попов", "Соколова", "Лебедев", "Козлова", "Новиков", "Морозова"];
+/// Masculine forms; women's surnames add "а". `FIRST_RU` alternates men's and women's names.
+const LAST_RU: &[&str] = &["Иванов", "Петров", "Смирнов", "Кузнецов", "Попов", "Соколов", "Лебедев", "Козлов", "Новиков", "Морозов"];
 const FIRST_EN: &[&str] = &["John", "Emily", "Michael", "Sarah", "David", "Laura", "James", "Anna", "Robert", "Olivia"];
 const LAST_EN: &[&str] = &["Smith", "Johnson", "Brown", "Taylor", "Miller", "Wilson", "Moore", "Clark", "Hall", "Young"];
 const DEPARTMENTS: &[&str] = &["Sales", "Engineering", "Support", "Finance", "HR", "Marketing", "Legal"];
@@ -116,9 +117,11 @@ pub fn generate(conn: &mut DbConnection, opts: &DemoOptions, progress: &mut dyn 
         for i in 0..user_count {
             let russian = i % 3 != 0;
             let (first, last) = if russian {
-                (FIRST_RU[i % FIRST_RU.len()], LAST_RU[(i / FIRST_RU.len() + i) % LAST_RU.len()])
+                let k = i % FIRST_RU.len();
+                let last = LAST_RU[(i / FIRST_RU.len() + i) % LAST_RU.len()];
+                (FIRST_RU[k], if k % 2 == 1 { format!("{last}а") } else { last.to_owned() })
             } else {
-                (FIRST_EN[i % FIRST_EN.len()], LAST_EN[(i / FIRST_EN.len() + i) % LAST_EN.len()])
+                (FIRST_EN[i % FIRST_EN.len()], LAST_EN[(i / FIRST_EN.len() + i) % LAST_EN.len()].to_owned())
             };
             let login = format!("user{:03}", i + 1);
             let id = format!("{login}@corp.example");

@@ -1,0 +1,66 @@
+# confreports: `make run` and `make test` are the whole set-up; every tool they need is
+# installed by scripts/install-tools.sh (idempotent) on first use.
+
+SHELL := /bin/bash
+CARGO ?= cargo
+BIN := target/release/confreports
+DATA_DIR ?= data
+BIND ?= 127.0.0.1:8080
+export TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+
+.PHONY: run test unit e2e bench tools frontend server openapi lint audit soak clean
+
+## run: build everything, fill ./data with demo data on first start, serve on http://$(BIND)
+run: tools server frontend
+	$(BIN) --data-dir $(DATA_DIR) demo --if-empty
+	$(BIN) --data-dir $(DATA_DIR) serve --bind $(BIND) --web-dir frontend/dist
+
+## test: every test, on SQLite and on PostgreSQL, plus the WASM build and the browser tests
+test: tools
+	scripts/ensure-postgres.sh
+	$(CARGO) build -p confreports-types --target wasm32-unknown-unknown --profile wasm-release
+	$(CARGO) test --release
+	$(CARGO) build --release -p confreports
+	$(MAKE) --no-print-directory frontend
+	scripts/e2e.sh
+
+## unit: the Rust tests only
+unit:
+	scripts/ensure-postgres.sh
+	$(CARGO) test --release
+
+## e2e: the browser tests against the release build with demo data
+e2e: tools server frontend
+	scripts/e2e.sh
+
+tools:
+	scripts/install-tools.sh
+
+server:
+	$(CARGO) build --release -p confreports
+
+frontend:
+	scripts/build-frontend.sh
+
+## bench: measure against the databases' own tools (BENCH_ROWS=10000000 for the full run)
+bench: tools
+	scripts/ensure-postgres.sh
+	$(CARGO) build --release -p confreports -p confreports-bench
+	target/release/confreports-bench
+
+## openapi: regenerate the committed OpenAPI document
+openapi: server
+	$(BIN) openapi > openapi/openapi.json
+
+lint:
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --release --all-targets -- -D warnings
+	$(CARGO) clippy -p confreports-web --target wasm32-unknown-unknown -- -D warnings
+
+## audit: known vulnerabilities of the locked dependencies, against ../shared/advisory-db
+audit:
+	scripts/audit.sh
+
+clean:
+	$(CARGO) clean
+	rm -rf frontend/dist e2e/artifacts

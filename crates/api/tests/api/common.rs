@@ -1,0 +1,106 @@
+//! Test databases: a fresh SQLite file, or a fresh PostgreSQL database on the server
+//! `TEST_DATABASE_URL` names, per test.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use confreports_store::{DbUrl, Pool, open_pool};
+use diesel::connection::SimpleConnection;
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestDb {
+    pub pool: Option<Pool>,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    /// Removed when dropped.
+    File(#[expect(dead_code, reason = "held for its Drop")] tempdir::Dir),
+    Postgres { admin_url: String, name: String },
+}
+
+mod tempdir {
+    pub struct Dir(pub std::path::PathBuf);
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+impl TestDb {
+    /// `None` when the backend is PostgreSQL and no `TEST_DATABASE_URL` is set.
+    pub fn new(backend: Backend) -> Option<TestDb> {
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let tag = format!("{}_{}", std::process::id(), n);
+        match backend {
+            Backend::Sqlite => {
+                let dir = std::env::temp_dir().join(format!("confreports-test-{tag}"));
+                std::fs::create_dir_all(&dir).expect("temp dir");
+                let pool = open_pool(&format!("sqlite://{}", dir.join("test.db").display()), 4).expect("sqlite pool");
+                Some(TestDb { pool: Some(pool), cleanup: Cleanup::File(tempdir::Dir(dir)) })
+            }
+            Backend::Postgres => {
+                let admin_url = std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())?;
+                let name = format!("confreports_test_{tag}");
+                let mut admin = DbUrl::parse(&admin_url).expect("TEST_DATABASE_URL").connect().expect("connect to TEST_DATABASE_URL");
+                admin.batch_execute(&format!("CREATE DATABASE {name}")).expect("create test database");
+                let mut url = url::Url::parse(&admin_url).expect("TEST_DATABASE_URL is a URL");
+                url.set_path(&name);
+                let pool = open_pool(url.as_str(), 4).expect("postgres pool");
+                Some(TestDb { pool: Some(pool), cleanup: Cleanup::Postgres { admin_url, name } })
+            }
+        }
+    }
+
+    pub fn pool(&self) -> Pool {
+        self.pool.clone().expect("pool")
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        self.pool.take();
+        if let Cleanup::Postgres { admin_url, name } = &self.cleanup
+            && let Ok(mut admin) = DbUrl::parse(admin_url).and_then(|u| u.connect())
+        {
+            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+        }
+    }
+}
+
+/// Runs each listed test body on SQLite and on PostgreSQL:
+/// `both_backends! { async fn name(db: TestDb) { ... } }`.
+#[macro_export]
+macro_rules! both_backends {
+    ($(async fn $name:ident($db:ident: TestDb) $body:block)*) => {
+        mod sqlite {
+            $(
+                #[actix_web::test]
+                async fn $name() {
+                    let $db = $crate::common::TestDb::new($crate::common::Backend::Sqlite).expect("sqlite");
+                    super::$name($db).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[actix_web::test]
+                async fn $name() {
+                    let Some($db) = $crate::common::TestDb::new($crate::common::Backend::Postgres) else {
+                        eprintln!("TEST_DATABASE_URL not set: PostgreSQL run of {} skipped", stringify!($name));
+                        return;
+                    };
+                    super::$name($db).await;
+                }
+            )*
+        }
+        $(async fn $name($db: $crate::common::TestDb) $body)*
+    };
+}

@@ -1,0 +1,276 @@
+//! The Events report: filters, sorts, keyset walks, count, export and delete by filter.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use confreports_store::events::{self, NewEvent};
+use confreports_types::EventType;
+use serde_json::Value;
+
+use crate::both_backends;
+use crate::common::TestDb;
+use crate::support::{app, call, get};
+
+const TYPES: [EventType; 6] =
+    [EventType::Login, EventType::Logout, EventType::Status, EventType::Lock, EventType::Authorize, EventType::Restart];
+const USERS: [Option<&str>; 5] = [Some("ivanov@corp"), Some("petrova@corp"), Some("smith@corp"), None, Some("zz@corp")];
+const IPS: [Option<&str>; 4] = [Some("10.0.0.1"), Some("10.0.0.2"), None, Some("192.168.1.9")];
+
+fn base() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).single().expect("valid time")
+}
+
+/// 240 events; pairs share a timestamp so that ties must be broken by id.
+fn seed(db: &TestDb) -> Vec<NewEvent> {
+    let mut evs = Vec::new();
+    for i in 0..240usize {
+        let mut e = NewEvent::new(base() + Duration::minutes((i / 2) as i64 * 97), TYPES[i % TYPES.len()], i % 5 != 0);
+        e.user_id = USERS[i % USERS.len()].map(str::to_owned);
+        e.ip = IPS[i % IPS.len()].map(str::to_owned);
+        e.endpoint_id = Some(format!("ep-{}", i % 3));
+        e.display_name = Some(if i % 4 == 0 { "Иван Петров".to_owned() } else { format!("User {i}") });
+        if i == 7 {
+            e.description = Some("=HYPERLINK(\"http://evil\")".into());
+        }
+        evs.push(e);
+    }
+    let mut conn = db.pool().get().expect("connection");
+    events::insert(&mut conn, &evs).expect("insert");
+    evs
+}
+
+fn ids(page: &Value) -> Vec<i64> {
+    page["items"].as_array().expect("items").iter().map(|e| e["id"].as_i64().expect("id")).collect()
+}
+
+/// Follows `next_cursor` to the end; returns every item in order.
+async fn walk<S, B>(app: &S, query: &str) -> Vec<Value>
+where
+    S: actix_web::dev::Service<actix_http::Request, Response = actix_web::dev::ServiceResponse<B>, Error = actix_web::Error>,
+    B: actix_web::body::MessageBody,
+{
+    let mut out = Vec::new();
+    let mut uri = format!("/api/v1/events?{query}");
+    for _ in 0..1000 {
+        let page = get(app, &uri).await;
+        assert_eq!(page.status, 200, "{}", page.text());
+        let body = page.json();
+        out.extend(body["items"].as_array().expect("items").iter().cloned());
+        match body["next_cursor"].as_str() {
+            Some(c) => {
+                let link = page.header("link").expect("Link header while more rows follow");
+                assert!(link.ends_with("rel=\"next\"") && link.contains("cursor="), "{link}");
+                uri = format!("/api/v1/events?{query}&cursor={c}");
+            }
+            None => {
+                assert!(page.header("link").is_none());
+                return out;
+            }
+        }
+    }
+    panic!("walk did not end");
+}
+
+both_backends! {
+    async fn two_types_newest_first_walk_count_and_export_agree(db: TestDb) {
+        let evs = seed(&db);
+        let app = app(db.pool()).await;
+        let q = "type=login&type=logout&sort=-time&limit=7";
+        let items = walk(&app, q).await;
+        let expected = evs.iter().filter(|e| matches!(e.event_type, EventType::Login | EventType::Logout)).count();
+        assert_eq!(items.len(), expected);
+        let seen: HashSet<i64> = items.iter().map(|e| e["id"].as_i64().expect("id")).collect();
+        assert_eq!(seen.len(), items.len(), "each row exactly once");
+        for pair in items.windows(2) {
+            let (a, b) = (&pair[0], &pair[1]);
+            assert!(["login", "logout"].contains(&a["type"].as_str().expect("type")));
+            let (ta, tb) = (a["time"].as_str().expect("time"), b["time"].as_str().expect("time"));
+            let (ta, tb) = (DateTime::parse_from_rfc3339(ta).expect("rfc3339"), DateTime::parse_from_rfc3339(tb).expect("rfc3339"));
+            assert!(ta > tb || (ta == tb && a["id"].as_i64() > b["id"].as_i64()), "newest first, ties by id");
+        }
+        let count = get(&app, "/api/v1/events/count?type=login&type=logout").await.json();
+        assert_eq!(count["count"], expected);
+        let csv = get(&app, "/api/v1/events/export?type=login&type=logout&sort=-time").await;
+        assert_eq!(csv.status, 200);
+        assert!(csv.header("content-type").is_some_and(|c| c.starts_with("text/csv")));
+        assert!(csv.header("content-disposition").is_some_and(|c| c.starts_with("attachment")));
+        let text = csv.text();
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        let exported: Vec<i64> = reader.records().map(|r| r.expect("record")[0].parse().expect("id")).collect();
+        let walked: Vec<i64> = items.iter().map(|e| e["id"].as_i64().expect("id")).collect();
+        assert_eq!(exported, walked, "export has the walk's rows in the walk's order");
+    }
+
+    async fn every_sort_both_ways_visits_each_row_once_in_order(db: TestDb) {
+        seed(&db);
+        let app = app(db.pool()).await;
+        for field in ["time", "type", "user_id", "ip"] {
+            for sort in [field.to_owned(), format!("-{field}")] {
+                let items = walk(&app, &format!("sort={sort}&limit=13&endpoint=ep-1&endpoint=ep-2")).await;
+                assert_eq!(items.len(), 160, "sort {sort}");
+                let unique: HashSet<i64> = items.iter().map(|e| e["id"].as_i64().expect("id")).collect();
+                assert_eq!(unique.len(), 160, "sort {sort}: each row once");
+                let key = |e: &Value| -> (String, i64) {
+                    let v = &e[field];
+                    let k = match field {
+                        "time" => DateTime::parse_from_rfc3339(v.as_str().expect("time")).expect("time").timestamp_micros().to_string(),
+                        _ => v.as_str().unwrap_or("").to_owned(),
+                    };
+                    (k, e["id"].as_i64().expect("id"))
+                };
+                let keys: Vec<(String, i64)> = items.iter().map(key).collect();
+                let mut sorted = keys.clone();
+                // Byte order is the order both databases use for these ASCII keys.
+                sorted.sort();
+                if sort.starts_with('-') {
+                    sorted.reverse();
+                }
+                if field == "time" {
+                    let mut by_time: Vec<(i64, i64)> = keys.iter().map(|(k, i)| (k.parse().expect("micros"), *i)).collect();
+                    let mut expect = by_time.clone();
+                    expect.sort();
+                    if sort.starts_with('-') { expect.reverse(); }
+                    by_time.dedup();
+                    assert_eq!(by_time, expect, "sort {sort}");
+                } else {
+                    assert_eq!(keys, sorted, "sort {sort}");
+                }
+            }
+        }
+    }
+
+    async fn filters_select_what_they_name(db: TestDb) {
+        let evs = seed(&db);
+        let app = app(db.pool()).await;
+        let count = |q: &'static str| {
+            let app = &app;
+            async move { get(app, &format!("/api/v1/events/count?{q}")).await.json()["count"].as_u64().expect("count") }
+        };
+        let n = |f: &dyn Fn(&NewEvent) -> bool| evs.iter().filter(|e| f(e)).count() as u64;
+        assert_eq!(count("user=ivanov@corp").await, n(&|e| e.user_id.as_deref() == Some("ivanov@corp")));
+        assert_eq!(count("user=ivanov@corp&user=smith@corp").await, n(&|e| matches!(e.user_id.as_deref(), Some("ivanov@corp" | "smith@corp"))));
+        assert_eq!(count("ip=10.0.0.2").await, n(&|e| e.ip.as_deref() == Some("10.0.0.2")));
+        assert_eq!(count("endpoint=ep-0").await, n(&|e| e.endpoint_id.as_deref() == Some("ep-0")));
+        assert_eq!(count("success=false").await, n(&|e| !e.success));
+        assert_eq!(count("type=lock&success=true").await, n(&|e| e.event_type == EventType::Lock && e.success));
+        // Unicode case folding: upper-case Cyrillic finds the lower-case name.
+        assert_eq!(count("q=ИВАН").await, n(&|e| e.display_name.as_deref() == Some("Иван Петров")));
+        assert_eq!(count("q=иван%20ПЕТРОВ%20login").await, n(&|e| e.display_name.as_deref() == Some("Иван Петров") && e.event_type == EventType::Login));
+        // `%` and `_` in q are literal.
+        assert_eq!(count("q=%25").await, 0);
+        // Dates are days in `tz`; RFC 3339 bounds are instants, `to` exclusive.
+        let day = |e: &NewEvent, from: DateTime<Utc>, to: DateTime<Utc>| e.time >= from && e.time < to;
+        let msk_from = Utc.with_ymd_and_hms(2026, 11, 1, 21, 0, 0).single().expect("t");
+        let msk_to = Utc.with_ymd_and_hms(2026, 11, 3, 21, 0, 0).single().expect("t");
+        assert_eq!(count("from=2026-11-02&to=2026-11-03&tz=Europe/Moscow").await, n(&|e| day(e, msk_from, msk_to)));
+        let from = base() + Duration::minutes(97 * 10);
+        let to = base() + Duration::minutes(97 * 20);
+        let q = format!("/api/v1/events/count?from={}&to={}", from.to_rfc3339().replace('+', "%2B"), to.to_rfc3339().replace('+', "%2B"));
+        assert_eq!(get(&app, &q).await.json()["count"].as_u64(), Some(n(&|e| day(e, from, to))));
+    }
+
+    async fn bad_parameters_are_400_naming_the_parameter(db: TestDb) {
+        seed(&db);
+        let app = app(db.pool()).await;
+        let bad_sort = get(&app, "/api/v1/events?sort=password").await;
+        bad_sort.assert_problem(400, "sort");
+        // Error answers carry the security headers too, and are never cached.
+        assert_eq!(bad_sort.header("cache-control").as_deref(), Some("no-store"));
+        assert_eq!(bad_sort.header("x-content-type-options").as_deref(), Some("nosniff"));
+        let csp = bad_sort.header("content-security-policy").expect("CSP");
+        assert!(csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline") && !csp.contains("'unsafe-eval'"), "{csp}");
+        get(&app, "/api/v1/events?type=teleport").await.assert_problem(400, "type");
+        get(&app, "/api/v1/events?colour=red").await.assert_problem(400, "colour");
+        get(&app, "/api/v1/events?limit=0").await.assert_problem(400, "limit");
+        get(&app, "/api/v1/events?limit=1001").await.assert_problem(400, "limit");
+        get(&app, "/api/v1/events?limit=ten").await.assert_problem(400, "limit");
+        get(&app, "/api/v1/events?success=maybe").await.assert_problem(400, "success");
+        get(&app, "/api/v1/events?cursor=garbage!").await.assert_problem(400, "cursor");
+        get(&app, "/api/v1/events?tz=Mars/Olympus").await.assert_problem(400, "tz");
+        get(&app, "/api/v1/events?from=yesterday").await.assert_problem(400, "from");
+        get(&app, "/api/v1/events?from=2026-11-05&to=2026-11-01").await.assert_problem(400, "to");
+        get(&app, "/api/v1/events/export?delimiter=pipe").await.assert_problem(400, "delimiter");
+        get(&app, "/api/v1/events/count?limit=5").await.assert_problem(400, "limit");
+        get(&app, "/api/v1/events/abc").await.assert_problem(400, "id");
+        // A cursor made for one sort is refused under another.
+        let page = get(&app, "/api/v1/events?sort=-time&limit=2").await.json();
+        let cursor = page["next_cursor"].as_str().expect("cursor");
+        get(&app, &format!("/api/v1/events?sort=ip&cursor={cursor}")).await.assert_problem(400, "cursor");
+        let missing = get(&app, "/api/v1/events/999999").await;
+        assert_eq!(missing.status, 404);
+        assert_eq!(missing.header("content-type").as_deref(), Some("application/problem+json"));
+        let nowhere = get(&app, "/api/v1/nowhere").await;
+        assert_eq!(nowhere.status, 404);
+        assert_eq!(nowhere.header("content-type").as_deref(), Some("application/problem+json"));
+    }
+
+    async fn one_event_and_the_event_types(db: TestDb) {
+        seed(&db);
+        let app = app(db.pool()).await;
+        let first = ids(&get(&app, "/api/v1/events?sort=time&limit=1").await.json())[0];
+        let e = get(&app, &format!("/api/v1/events/{first}")).await.json();
+        assert_eq!(e["id"], first);
+        assert_eq!(e["type"], "login");
+        assert_eq!(e["time"], "2026-11-01T00:00:00Z");
+        assert_eq!(e["user_id"], "ivanov@corp");
+        assert!(e["real_user_id"].is_null());
+        let types = get(&app, "/api/v1/event-types").await.json();
+        let names: Vec<&str> = types.as_array().expect("array").iter().filter_map(|t| t["name"].as_str()).collect();
+        assert_eq!(names.len(), 23);
+        for n in ["authorize", "delete_chat_messages_cascade", "delete_video_recordings", "pro_license_revocation"] {
+            assert!(names.contains(&n), "{n}");
+        }
+    }
+
+    async fn export_formats_times_in_tz_and_neutralises_formulas(db: TestDb) {
+        seed(&db);
+        let app = app(db.pool()).await;
+        let res = get(&app, "/api/v1/events/export?delimiter=semicolon&bom=true&tz=Asia/Tokyo&sort=time&user=petrova@corp").await;
+        let body = res.body.clone();
+        assert_eq!(&body[..3], &[0xEF, 0xBB, 0xBF], "BOM first");
+        let text = String::from_utf8(body[3..].to_vec()).expect("utf-8");
+        let mut lines = text.lines();
+        assert!(lines.next().expect("header").starts_with("id;time;type;success;user_id"));
+        let first: Vec<&str> = lines.next().expect("row").split(';').collect();
+        // Event 1 is at 2026-11-01T00:00Z: 09:00 in Tokyo.
+        assert_eq!(first[1], "2026-11-01T09:00:00+09:00");
+        assert_eq!(first[2], "logout");
+        let text = get(&app, "/api/v1/events/export?q=hyperlink").await.text();
+        let formula = text.lines().find(|l| l.contains("HYPERLINK")).expect("the formula row");
+        assert!(formula.contains(",\"'=HYPERLINK(\"\"http://evil\"\")\","), "neutralised: {formula}");
+        let tab = get(&app, "/api/v1/events/export?delimiter=tab&type=restart").await.text();
+        assert!(tab.starts_with("id\ttime\ttype"));
+        assert_eq!(tab.lines().count(), 1 + 40);
+    }
+
+    async fn delete_by_filter_removes_exactly_the_selection_and_logs_it(db: TestDb) {
+        let evs = seed(&db);
+        let app = app(db.pool()).await;
+        call(&app, "DELETE", "/api/v1/events").await.assert_problem(400, "all");
+        let before_other = get(&app, "/api/v1/events/count?type=status").await.json()["count"].as_u64().expect("n");
+        let selected = evs.iter().filter(|e| e.event_type == EventType::Lock && e.user_id.as_deref() == Some("zz@corp")).count() as u64;
+        let preview = get(&app, "/api/v1/events/count?type=lock&user=zz@corp").await.json();
+        assert_eq!(preview["count"].as_u64(), Some(selected));
+        let res = call(&app, "DELETE", "/api/v1/events?type=lock&user=zz@corp&reason=GDPR%20request").await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        assert_eq!(res.json()["deleted"].as_u64(), Some(selected));
+        assert_eq!(get(&app, "/api/v1/events/count?type=lock&user=zz@corp").await.json()["count"], 0);
+        assert_eq!(get(&app, "/api/v1/events/count?type=status").await.json()["count"].as_u64(), Some(before_other));
+        let log = get(&app, "/api/v1/events?type=delete_events").await.json();
+        let items = log["items"].as_array().expect("items");
+        assert_eq!(items.len(), 1, "one delete_events event");
+        let details = &items[0]["details"];
+        assert_eq!(details["deleted"].as_u64(), Some(selected));
+        assert_eq!(details["filter"]["type"], serde_json::json!(["lock"]));
+        assert_eq!(details["filter"]["user"], serde_json::json!(["zz@corp"]));
+        assert_eq!(details["reason"], "GDPR request");
+        assert_eq!(items[0]["user_agent"], "confreports-tests");
+        // Everything, on purpose.
+        let all = call(&app, "DELETE", "/api/v1/events?all=true").await.json();
+        assert_eq!(all["deleted"].as_u64(), Some(240 - selected + 1));
+        let left = get(&app, "/api/v1/events").await.json();
+        assert_eq!(left["items"].as_array().map(Vec::len), Some(1));
+        assert_eq!(left["items"][0]["type"], "delete_events");
+        assert_eq!(left["items"][0]["details"]["filter"], serde_json::json!({}));
+    }
+}

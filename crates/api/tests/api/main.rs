@@ -1,0 +1,7 @@
+//! Integration tests of the HTTP API, driving the actix app in process. Every test runs on
+//! SQLite and on PostgreSQL (`TEST_DATABASE_URL`).
+
+mod common;
+mod events;
+mod openapi;
+mod support;

@@ -1,0 +1,249 @@
+//! The benchmark databases: a fresh SQLite file under the work directory and a fresh PostgreSQL
+//! database, both created through `confreports_store` (so the schema and indexes are the app's)
+//! and holding the same rows with the same ids. SQLite is filled through `events::insert` (so
+//! the `search` column is exactly what the app writes); PostgreSQL is then filled from the SQLite
+//! rows with a binary `COPY`. Both are analysed. A dataset whose fingerprint (generator version,
+//! seed, row count) and row count match is reused as is.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context as _, bail, ensure};
+use chrono::NaiveDateTime;
+use confreports_store::schema::events;
+use confreports_store::{DbConnection, DbUrl, events::insert};
+use diesel::connection::SimpleConnection as _;
+use diesel::prelude::*;
+
+use crate::generator::{self, Generator};
+use crate::progress::Progress;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "SQLite",
+            Backend::Postgres => "PostgreSQL",
+        }
+    }
+}
+
+/// What a stored dataset was generated from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fingerprint {
+    pub seed: u64,
+    pub rows: u64,
+}
+
+impl Fingerprint {
+    fn to_json(&self, extra: &str) -> String {
+        serde_json::json!({
+            "generator": generator::VERSION,
+            "seed": self.seed,
+            "rows": self.rows,
+            "extra": extra,
+        })
+        .to_string()
+    }
+}
+
+/// A database filled with the benchmark's events.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    pub backend: Backend,
+    /// The database URL, as given to the server.
+    pub url: String,
+    /// The SQLite file, for the `sqlite3` CLI.
+    pub sqlite_path: Option<PathBuf>,
+    pub rows: u64,
+    /// Seconds spent generating and loading; `None` when an existing dataset was reused.
+    pub load_secs: Option<f64>,
+}
+
+impl Dataset {
+    pub fn connect(&self) -> anyhow::Result<DbConnection> {
+        Ok(DbUrl::parse(&self.url)?.connect()?)
+    }
+}
+
+/// Rows per `events::insert` call into SQLite.
+const INSERT_BATCH: usize = 10_000;
+/// Rows per `COPY` into PostgreSQL.
+const COPY_BATCH: i64 = 50_000;
+
+fn meta_path(work: &Path, backend: Backend) -> PathBuf {
+    work.join(match backend {
+        Backend::Sqlite => "sqlite.dataset.json",
+        Backend::Postgres => "postgres.dataset.json",
+    })
+}
+
+fn stored_matches(work: &Path, backend: Backend, fingerprint: &str) -> bool {
+    std::fs::read_to_string(meta_path(work, backend)).is_ok_and(|s| s.trim() == fingerprint)
+}
+
+fn count_events(conn: &mut DbConnection) -> QueryResult<i64> {
+    events::table.count().get_result(conn)
+}
+
+/// The SQLite dataset, generated unless a matching one exists (or `regenerate`).
+pub fn prepare_sqlite(work: &Path, fp: &Fingerprint, regenerate: bool) -> anyhow::Result<Dataset> {
+    let path = work.join("events.db");
+    let url = format!("sqlite://{}", path.display());
+    let fingerprint = fp.to_json("");
+    let mut dataset =
+        Dataset { backend: Backend::Sqlite, url: url.clone(), sqlite_path: Some(path.clone()), rows: fp.rows, load_secs: None };
+    if !regenerate && path.is_file() && stored_matches(work, Backend::Sqlite, &fingerprint) {
+        let n = count_events(&mut dataset.connect()?)?;
+        if n as u64 == fp.rows {
+            crate::log(&format!("SQLite: reusing {} ({n} events)", path.display()));
+            return Ok(dataset);
+        }
+        crate::log(&format!("SQLite: {} has {n} events, not {}; regenerating", path.display(), fp.rows));
+    }
+    // The PostgreSQL dataset is copied from this one: it goes stale with it.
+    for stale in [meta_path(work, Backend::Sqlite), meta_path(work, Backend::Postgres)] {
+        let _ = std::fs::remove_file(stale);
+    }
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let file = PathBuf::from(format!("{}{suffix}", path.display()));
+        if file.exists() {
+            std::fs::remove_file(&file).with_context(|| format!("removing {}", file.display()))?;
+        }
+    }
+    let started = Instant::now();
+    let pool = confreports_store::open_pool(&url, 1).context("creating the SQLite database")?;
+    let mut conn = pool.get()?;
+    let mut progress = Progress::new("SQLite: generating events", fp.rows);
+    conn.transaction::<_, anyhow::Error, _>(|conn| {
+        let mut generator = Generator::new(fp.seed, fp.rows);
+        loop {
+            let chunk: Vec<_> = generator.by_ref().take(INSERT_BATCH).collect();
+            if chunk.is_empty() {
+                return Ok(());
+            }
+            insert(conn, &chunk)?;
+            progress.inc(chunk.len() as u64);
+        }
+    })?;
+    progress.finish();
+    crate::log("SQLite: ANALYZE");
+    conn.batch_execute("ANALYZE; PRAGMA wal_checkpoint(TRUNCATE);")?;
+    let n = count_events(&mut conn)?;
+    ensure!(n as u64 == fp.rows, "SQLite holds {n} events after generating {}", fp.rows);
+    drop(conn);
+    drop(pool);
+    std::fs::write(meta_path(work, Backend::Sqlite), &fingerprint)?;
+    dataset.load_secs = Some(started.elapsed().as_secs_f64());
+    Ok(dataset)
+}
+
+/// Every column of `events`, to copy rows from SQLite to PostgreSQL unchanged.
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = events, treat_none_as_default_value = false)]
+struct FullRow {
+    id: i64,
+    source_id: Option<String>,
+    time: NaiveDateTime,
+    event_type: String,
+    success: bool,
+    user_id: String,
+    display_name: Option<String>,
+    ip: String,
+    entered_login: Option<String>,
+    real_user_id: Option<String>,
+    endpoint_id: String,
+    app_name: Option<String>,
+    auth_method: Option<String>,
+    user_rights: Option<String>,
+    previous_status: Option<i32>,
+    new_status: Option<i32>,
+    description: Option<String>,
+    admin_type: Option<String>,
+    user_agent: Option<String>,
+    users: Option<String>,
+    details: Option<String>,
+    search: String,
+}
+
+/// `admin_url` with its database replaced by `database`.
+pub fn database_url(admin_url: &str, database: &str) -> anyhow::Result<String> {
+    let mut url = url::Url::parse(admin_url).with_context(|| format!("parsing the PostgreSQL URL {admin_url}"))?;
+    url.set_path(&format!("/{database}"));
+    Ok(url.to_string())
+}
+
+/// The PostgreSQL dataset: database `database` on the server of `admin_url`, dropped, created
+/// and filled from `sqlite` unless a matching one exists.
+pub fn prepare_postgres(
+    work: &Path,
+    admin_url: &str,
+    database: &str,
+    sqlite: &Dataset,
+    fp: &Fingerprint,
+    regenerate: bool,
+) -> anyhow::Result<Dataset> {
+    ensure!(
+        !database.is_empty() && database.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
+        "database name `{database}`: use a-z, 0-9 and _"
+    );
+    let url = database_url(admin_url, database)?;
+    let fingerprint = fp.to_json(&url);
+    let mut dataset = Dataset { backend: Backend::Postgres, url: url.clone(), sqlite_path: None, rows: fp.rows, load_secs: None };
+    if !regenerate && stored_matches(work, Backend::Postgres, &fingerprint) {
+        match dataset.connect().and_then(|mut c| Ok(count_events(&mut c)?)) {
+            Ok(n) if n as u64 == fp.rows => {
+                crate::log(&format!("PostgreSQL: reusing database {database} ({n} events)"));
+                return Ok(dataset);
+            }
+            Ok(n) => crate::log(&format!("PostgreSQL: {database} has {n} events, not {}; regenerating", fp.rows)),
+            Err(e) => crate::log(&format!("PostgreSQL: cannot reuse {database} ({e:#}); regenerating")),
+        }
+    }
+    let _ = std::fs::remove_file(meta_path(work, Backend::Postgres));
+    let started = Instant::now();
+    {
+        let mut admin = DbUrl::parse(admin_url)?.connect().with_context(|| format!("connecting to {admin_url}"))?;
+        // Separate statements: neither may run inside a transaction block.
+        admin.batch_execute(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))?;
+        admin.batch_execute(&format!("CREATE DATABASE {database}"))?;
+    }
+    let pool = confreports_store::open_pool(&url, 1).context("migrating the PostgreSQL database")?;
+    let mut conn = pool.get()?;
+    let DbConnection::Postgres(pg) = &mut *conn else { bail!("{url} is not a PostgreSQL URL") };
+    let mut source = sqlite.connect()?;
+    let DbConnection::Sqlite(sq) = &mut source else { bail!("the source dataset is not SQLite") };
+    let mut progress = Progress::new("PostgreSQL: copying events", fp.rows);
+    pg.transaction::<_, anyhow::Error, _>(|pg| {
+        let mut last = 0i64;
+        loop {
+            let rows: Vec<FullRow> = events::table
+                .filter(events::id.gt(last))
+                .order(events::id.asc())
+                .limit(COPY_BATCH)
+                .select(FullRow::as_select())
+                .load(sq)?;
+            let Some(tail) = rows.last() else { return Ok(()) };
+            last = tail.id;
+            diesel::copy_from(events::table).from_insertable(&rows).execute(pg)?;
+            progress.inc(rows.len() as u64);
+        }
+    })?;
+    progress.finish();
+    crate::log("PostgreSQL: VACUUM ANALYZE");
+    pg.batch_execute("SELECT setval(pg_get_serial_sequence('events', 'id'), (SELECT max(id) FROM events))")?;
+    // Alone: VACUUM may not run inside the implicit transaction of a multi-statement string.
+    pg.batch_execute("VACUUM (ANALYZE) events")?;
+    let n = count_events(&mut conn)?;
+    ensure!(n as u64 == fp.rows, "PostgreSQL holds {n} events after copying {}", fp.rows);
+    drop(conn);
+    drop(pool);
+    std::fs::write(meta_path(work, Backend::Postgres), &fingerprint)?;
+    dataset.load_secs = Some(started.elapsed().as_secs_f64());
+    Ok(dataset)
+}

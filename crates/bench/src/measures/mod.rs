@@ -1,0 +1,86 @@
+//! The measures, one module each. A measure runs against one backend at a time: the dataset,
+//! the server started on it, and an HTTP agent; it adds its figures (and notes) to the results.
+//! To add a measure: a module with a type implementing [`Measure`], listed in [`Name`] and
+//! [`by_name`].
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, ensure};
+use confreports_store::schema::events;
+use diesel::prelude::*;
+
+use crate::dataset::Dataset;
+use crate::results::Results;
+use crate::server::Server;
+
+pub mod depth;
+pub mod export;
+
+/// Settings of the measures (from the command line).
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Requests of the depth measure, alternating page 1 and the deep page.
+    pub depth_requests: usize,
+    /// Timed repetitions of each export (server and tool alternating).
+    pub export_reps: usize,
+}
+
+/// One backend under test.
+pub struct Target<'a> {
+    pub dataset: &'a Dataset,
+    pub server: &'a Server,
+    pub agent: ureq::Agent,
+    pub options: &'a Options,
+}
+
+impl Target<'_> {
+    pub fn backend(&self) -> &'static str {
+        self.dataset.backend.name()
+    }
+
+    /// GET `path_and_query` on the server; the body as text and the time to the last byte.
+    pub fn get_text(&self, path_and_query: &str) -> anyhow::Result<(String, Duration)> {
+        let url = self.server.url(path_and_query);
+        let started = Instant::now();
+        let mut res = self.agent.get(&url).call().with_context(|| format!("GET {url}"))?;
+        let body = res.body_mut().with_config().limit(64 << 20).read_to_string()?;
+        let elapsed = started.elapsed();
+        ensure!(res.status() == 200, "GET {url}: {} {body}", res.status());
+        Ok((body, elapsed))
+    }
+}
+
+pub trait Measure {
+    fn name(&self) -> &'static str;
+    fn run(&self, target: &Target<'_>, out: &mut Results) -> anyhow::Result<()>;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Name {
+    /// p50/p99 of page 10,000 against page 1.
+    Depth,
+    /// CSV export: rows/s against the database's own tool, and the server's RSS meanwhile.
+    Export,
+}
+
+pub fn by_name(name: Name) -> Box<dyn Measure> {
+    match name {
+        Name::Depth => Box::new(depth::Depth),
+        Name::Export => Box::new(export::Export),
+    }
+}
+
+/// The columns of the CSV export, in its order, as SQL.
+pub const EXPORT_COLUMNS: &str = "id, time, type, success, user_id, display_name, ip, entered_login, real_user_id, \
+     endpoint_id, app_name, auth_method, user_rights, previous_status, new_status, description, admin_type, \
+     user_agent, users, details";
+
+/// How many events of each type, most frequent first.
+pub fn type_counts(conn: &mut confreports_store::DbConnection) -> QueryResult<Vec<(String, i64)>> {
+    let mut counts: Vec<(String, i64)> = events::table
+        .group_by(events::event_type)
+        .select((events::event_type, diesel::dsl::count_star()))
+        .load(conn)?;
+    counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    Ok(counts)
+}

@@ -1,0 +1,176 @@
+//! The results: one row per figure (measure, backend, what, value, goal), notes such as query
+//! plans, and the machine they were taken on; printed as a table and written as Markdown.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// A target a figure is held to, and whether it was met.
+#[derive(Debug, Clone)]
+pub struct Goal {
+    pub text: String,
+    pub met: bool,
+}
+
+impl Goal {
+    /// `value <= limit`.
+    pub fn at_most(value: f64, limit: f64, unit: &str) -> Goal {
+        Goal { text: format!("<= {limit}{unit}"), met: value <= limit }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Figure {
+    pub measure: String,
+    pub backend: String,
+    pub what: String,
+    pub value: String,
+    pub goal: Option<Goal>,
+}
+
+/// A titled block of Markdown (a query plan, a failure, a remark).
+#[derive(Debug, Clone)]
+pub struct Note {
+    pub title: String,
+    pub body: String,
+}
+
+#[derive(Debug, Default)]
+pub struct Results {
+    pub machine: Vec<(String, String)>,
+    pub figures: Vec<Figure>,
+    pub notes: Vec<Note>,
+    pub failures: Vec<String>,
+}
+
+impl Results {
+    pub fn add(&mut self, measure: &str, backend: &str, what: impl Into<String>, value: impl Into<String>) {
+        self.figures.push(Figure {
+            measure: measure.to_owned(),
+            backend: backend.to_owned(),
+            what: what.into(),
+            value: value.into(),
+            goal: None,
+        });
+    }
+
+    pub fn add_goal(&mut self, measure: &str, backend: &str, what: impl Into<String>, value: impl Into<String>, goal: Goal) {
+        self.add(measure, backend, what, value);
+        if let Some(f) = self.figures.last_mut() {
+            f.goal = Some(goal);
+        }
+    }
+
+    pub fn note(&mut self, title: impl Into<String>, body: impl Into<String>) {
+        self.notes.push(Note { title: title.into(), body: body.into() });
+    }
+
+    fn rows(&self) -> Vec<[String; 6]> {
+        self.figures
+            .iter()
+            .map(|f| {
+                let (goal, verdict) = match &f.goal {
+                    Some(g) => (g.text.clone(), if g.met { "met" } else { "MISSED" }.to_owned()),
+                    None => (String::new(), String::new()),
+                };
+                [f.measure.clone(), f.backend.clone(), f.what.clone(), f.value.clone(), goal, verdict]
+            })
+            .collect()
+    }
+
+    const HEADER: [&'static str; 6] = ["measure", "backend", "figure", "value", "goal", "verdict"];
+
+    /// The figures as an aligned plain-text table.
+    pub fn table(&self) -> String {
+        let rows = self.rows();
+        let mut widths = Self::HEADER.map(|h| h.chars().count());
+        for row in &rows {
+            for (w, cell) in widths.iter_mut().zip(row) {
+                *w = (*w).max(cell.chars().count());
+            }
+        }
+        let mut out = String::new();
+        let mut line = |cells: &[String]| {
+            let padded: Vec<String> =
+                cells.iter().zip(widths).map(|(c, w)| format!("{c}{}", " ".repeat(w - c.chars().count()))).collect();
+            let _ = writeln!(out, "{}", padded.join("  ").trim_end());
+        };
+        line(&Self::HEADER.map(str::to_owned));
+        line(&widths.map(|w| "-".repeat(w)));
+        for row in &rows {
+            line(row);
+        }
+        out
+    }
+
+    pub fn markdown(&self) -> String {
+        let mut out = String::from("# confreports benchmark results\n\nWritten by `make bench` (crates/bench); ");
+        out.push_str("every figure of the last run. Goals are checked, not enforced.\n\n## Machine\n\n");
+        out.push_str("| | |\n|---|---|\n");
+        for (k, v) in &self.machine {
+            let _ = writeln!(out, "| {k} | {} |", v.replace('|', "\\|"));
+        }
+        out.push_str("\n## Figures\n\n");
+        let _ = writeln!(out, "| {} |", Self::HEADER.join(" | "));
+        let _ = writeln!(out, "|{}", "---|".repeat(Self::HEADER.len()));
+        for row in self.rows() {
+            let cells: Vec<String> = row.iter().map(|c| c.replace('|', "\\|")).collect();
+            let _ = writeln!(out, "| {} |", cells.join(" | "));
+        }
+        if !self.failures.is_empty() {
+            out.push_str("\n## Failures\n\n");
+            for f in &self.failures {
+                let _ = writeln!(out, "- {}", f.replace('\n', " "));
+            }
+        }
+        for note in &self.notes {
+            let _ = write!(out, "\n## {}\n\n{}\n", note.title, note.body.trim_end());
+        }
+        out
+    }
+
+    pub fn write_markdown(&self, path: &Path) -> anyhow::Result<()> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(path, self.markdown())?;
+        Ok(())
+    }
+}
+
+/// Formatting helpers shared by the measures.
+pub fn ms(secs: f64) -> String {
+    format!("{:.2} ms", secs * 1000.0)
+}
+
+pub fn ratio(x: f64) -> String {
+    format!("{x:.2}")
+}
+
+pub fn mib(bytes: f64) -> String {
+    format!("{:.1} MiB", bytes / (1024.0 * 1024.0))
+}
+
+pub fn rate(rows_per_sec: f64) -> String {
+    format!("{:.0} rows/s", rows_per_sec)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_and_markdown_hold_every_figure_and_verdict() {
+        let mut r = Results::default();
+        r.machine.push(("cores".into(), "2".into()));
+        r.add("depth", "SQLite", "p50 page 1", ms(0.0012));
+        r.add_goal("depth", "SQLite", "p50 ratio", ratio(1.7), Goal::at_most(1.7, 1.5, ""));
+        r.note("Plan", "```\nSCAN events\n```");
+        let t = r.table();
+        assert!(t.contains("1.20 ms"), "{t}");
+        assert!(t.contains("MISSED"));
+        let md = r.markdown();
+        assert!(md.contains("| depth | SQLite | p50 ratio | 1.70 | <= 1.5 | MISSED |"), "{md}");
+        assert!(md.contains("## Plan"));
+        assert!(md.contains("| cores | 2 |"));
+    }
+}

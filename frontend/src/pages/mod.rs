@@ -1,0 +1,4 @@
+//! One page component per file; routes to them are in `app.rs`.
+
+pub mod events_page;
+pub mod not_found_page;

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs the browser tests: a release `confreports serve` on a fresh SQLite database filled with
+# demo data, on a free loopback port, then `npm test` in e2e/ against it.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+say() { printf 'e2e: %s\n' "$*"; }
+
+BIN="${CONFREPORTS_BIN:-$ROOT/target/release/confreports}"
+DATA="$(mktemp -d "${TMPDIR:-/tmp}/confreports-e2e.XXXXXX")"
+PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+LOG="$ROOT/e2e/artifacts/server.log"
+mkdir -p "$ROOT/e2e/artifacts"
+
+"$BIN" --data-dir "$DATA" demo >/dev/null 2>&1
+"$BIN" --data-dir "$DATA" serve --bind "127.0.0.1:$PORT" --web-dir "$ROOT/frontend/dist" >"$LOG" 2>&1 &
+SERVER=$!
+cleanup() { kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; rm -rf "$DATA"; }
+trap cleanup EXIT
+
+for _ in $(seq 1 100); do
+    curl -fsS "http://127.0.0.1:$PORT/api/v1/event-types" >/dev/null 2>&1 && break
+    kill -0 "$SERVER" 2>/dev/null || { say "server exited:"; cat "$LOG"; exit 1; }
+    sleep 0.1
+done
+say "server on http://127.0.0.1:$PORT (log: e2e/artifacts/server.log)"
+(cd e2e && BASE_URL="http://127.0.0.1:$PORT" npm test)
