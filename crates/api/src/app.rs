@@ -1,7 +1,7 @@
 //! The actix application: routes, shared state, security headers, error pages, web app.
 
 use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::dev::{Service as _, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::middleware::{Compress, DefaultHeaders};
 use actix_web::{App, HttpRequest, HttpResponse, web};
@@ -15,6 +15,12 @@ use crate::state::AppState;
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
 style-src 'self'; img-src 'self' data:; media-src 'self'; connect-src 'self'; font-src 'self'; \
 object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// Swagger UI injects `<style>` elements at run time; its pages alone may use inline styles.
+/// Scripts stay `'self'`-only there too.
+pub const SWAGGER_UI_CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
+style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; \
+base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 pub fn framework_error(status: StatusCode, detail: String) -> actix_web::Error {
     actix_web::error::InternalError::from_response(detail.clone(), problem_response(&framework_problem(status, detail)))
@@ -58,6 +64,20 @@ pub fn build(
     }
     app.default_service(web::to(not_found))
         .wrap(Compress::default())
+        .wrap_fn(|req, srv| {
+            let swagger = req.path().starts_with("/swagger-ui/");
+            let res = srv.call(req);
+            async move {
+                let mut res = res.await?;
+                if swagger {
+                    res.headers_mut().insert(
+                        actix_web::http::header::CONTENT_SECURITY_POLICY,
+                        actix_web::http::header::HeaderValue::from_static(SWAGGER_UI_CONTENT_SECURITY_POLICY),
+                    );
+                }
+                Ok(res)
+            }
+        })
         .wrap(security_headers())
 }
 
