@@ -46,6 +46,7 @@ pub fn build(
         .app_data(web::Data::new(state))
         .configure(|cfg| crate::routes::api(cfg))
         .split_for_parts();
+    let api = crate::openapi::with_security(api);
     let mut app = app
         .configure(crate::routes::extractor_config)
         .service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", api));
@@ -63,6 +64,7 @@ pub fn build(
         );
     }
     app.default_service(web::to(not_found))
+        .wrap(actix_web::middleware::from_fn(crate::auth::guard))
         .wrap(Compress::default())
         .wrap_fn(|req, srv| {
             let swagger = req.path().starts_with("/swagger-ui/");

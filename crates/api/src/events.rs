@@ -9,6 +9,7 @@ use confreports_types::{
     Problem, RangeParams,
 };
 
+use crate::auth::Principal;
 use crate::csv_export::Row;
 use crate::error::{ApiError, ApiResult};
 use crate::report::{self, ApiReport, db};
@@ -88,8 +89,8 @@ impl ApiReport for EventsReport {
     )
 )]
 #[get("/events")]
-pub async fn list_events(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
-    report::list::<EventsReport>(state, req).await
+pub async fn list_events(state: web::Data<AppState>, req: HttpRequest, principal: Principal) -> ApiResult<HttpResponse> {
+    report::list::<EventsReport>(state, req, principal).await
 }
 
 /// Count events
@@ -105,8 +106,8 @@ pub async fn list_events(state: web::Data<AppState>, req: HttpRequest) -> ApiRes
     )
 )]
 #[get("/events/count")]
-pub async fn count_events(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
-    report::count::<EventsReport>(state, req).await
+pub async fn count_events(state: web::Data<AppState>, req: HttpRequest, principal: Principal) -> ApiResult<HttpResponse> {
+    report::count::<EventsReport>(state, req, principal).await
 }
 
 /// Export events as CSV
@@ -125,8 +126,8 @@ pub async fn count_events(state: web::Data<AppState>, req: HttpRequest) -> ApiRe
     )
 )]
 #[get("/events/export")]
-pub async fn export_events(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
-    report::export::<EventsReport>(state, req).await
+pub async fn export_events(state: web::Data<AppState>, req: HttpRequest, principal: Principal) -> ApiResult<HttpResponse> {
+    report::export::<EventsReport>(state, req, principal).await
 }
 
 /// Delete events by filter
@@ -144,8 +145,8 @@ pub async fn export_events(state: web::Data<AppState>, req: HttpRequest) -> ApiR
     )
 )]
 #[delete("/events")]
-pub async fn delete_events(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
-    report::delete::<EventsReport>(state, req).await
+pub async fn delete_events(state: web::Data<AppState>, req: HttpRequest, principal: Principal) -> ApiResult<HttpResponse> {
+    report::delete::<EventsReport>(state, req, principal).await
 }
 
 /// Get one event

@@ -3,6 +3,7 @@
 //! OpenAPI document, and static serving of the web app.
 
 pub mod app;
+pub mod auth;
 pub mod csv_export;
 pub mod error;
 pub mod events;

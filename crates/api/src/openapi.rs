@@ -15,6 +15,9 @@ Lists are keyset-paginated: pass `next_cursor` back as `cursor`. Errors are RFC 
     servers((url = "/", description = "This server")),
     tags(
         (name = "events", description = "Sign-ins, status changes, server state, application actions, licence revocations and deletions"),
+        (name = "auth", description = "Administrators signing in to the web app, and their preferences"),
+        (name = "oauth2", description = "The OAuth 2.0 server: client-credentials tokens (RFC 9068 JWTs, EdDSA), revocation, introspection and the signing keys"),
+        (name = "oauth-apps", description = "OAuth applications, their scopes and secrets (sysadmins only)"),
     ),
     components(schemas(confreports_types::Problem, confreports_types::FieldError))
 )]
@@ -29,6 +32,55 @@ pub fn document() -> utoipa::openapi::OpenApi {
         .openapi(ApiDoc::openapi())
         .configure(crate::routes::api)
         .split_for_parts();
+    with_security(api)
+}
+
+/// Adds the security schemes (OAuth 2.0 client credentials with every scope; the web app's
+/// session cookie) and, on each operation, the requirement of its entry in the policy table.
+pub fn with_security(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    use confreports_types::Scope;
+    use utoipa::openapi::security::{
+        ApiKey, ApiKeyValue, ClientCredentials, Flow, OAuth2, Scopes, SecurityRequirement, SecurityScheme,
+    };
+    use crate::auth::policy::{self, Access};
+
+    let scopes = Scopes::from_iter(Scope::ALL.iter().map(|s| (s.as_str().to_owned(), s.description().to_owned())));
+    let components = api.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(
+        "oauth2",
+        SecurityScheme::OAuth2(OAuth2::with_description(
+            [Flow::ClientCredentials(ClientCredentials::new("/oauth2/token", scopes))],
+            "Access tokens (RFC 9068 JWTs, EdDSA) for OAuth applications created by a sysadmin.",
+        )),
+    );
+    components.add_security_scheme(
+        "session",
+        SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+            crate::auth::SESSION_COOKIE,
+            "The web app's session, set by `POST /api/v1/auth/login`; requests that change \
+something also need the `X-CSRF-Token` header.",
+        ))),
+    );
+    for (path, item) in api.paths.paths.iter_mut() {
+        for (method, op) in [
+            ("GET", item.get.as_mut()),
+            ("POST", item.post.as_mut()),
+            ("PUT", item.put.as_mut()),
+            ("DELETE", item.delete.as_mut()),
+        ] {
+            let Some(op) = op else { continue };
+            let method = actix_web::http::Method::from_bytes(method.as_bytes()).unwrap_or(actix_web::http::Method::GET);
+            let requirement = match policy::access(&method, path) {
+                Some(Access::Public) | None => vec![SecurityRequirement::default()],
+                Some(Access::Scope(scope)) => vec![
+                    SecurityRequirement::new("oauth2", [scope.as_str()]),
+                    SecurityRequirement::new("session", Vec::<String>::new()),
+                ],
+                Some(Access::Admin | Access::Sysadmin) => vec![SecurityRequirement::new("session", Vec::<String>::new())],
+            };
+            op.security = Some(requirement);
+        }
+    }
     api
 }
 

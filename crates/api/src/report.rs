@@ -5,13 +5,14 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono_tz::Tz;
-use confreports_store::report::{self, Actor, CommonFilter, Report, cursor_fits};
+use confreports_store::report::{self, CommonFilter, Report, cursor_fits};
 use confreports_types::{
-    Count, Cursor, Deleted, DeleteParams, ExportParams, Page, PageParams, RangeParams, Sort, SortField,
+    Count, Cursor, Deleted, DeleteParams, ExportParams, Page, PageParams, Preferences, RangeParams, Sort, SortField,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::auth::Principal;
 use crate::csv_export;
 use crate::error::{ApiError, ApiResult};
 use crate::params::{QueryPairs, common_filter, time_zone};
@@ -44,11 +45,11 @@ pub struct ParsedFilter<R: ApiReport> {
     pub is_empty: bool,
 }
 
-fn parse_filter<R: ApiReport>(pairs: &QueryPairs) -> ApiResult<ParsedFilter<R>> {
+fn parse_filter<R: ApiReport>(pairs: &QueryPairs, prefs: &Preferences) -> ApiResult<ParsedFilter<R>> {
     let range: RangeParams = pairs.take(RangeParams::NAMES)?;
     let params: R::Params = pairs.take(R::PARAM_NAMES)?;
-    // TODO(issue 3): the default comes from the caller's preferences.
-    let tz = time_zone(range.tz.as_deref(), Tz::UTC)?;
+    let default_tz = prefs.time_zone.parse::<Tz>().unwrap_or(Tz::UTC);
+    let tz = time_zone(range.tz.as_deref(), default_tz)?;
     let is_empty = range.is_empty() && R::params_empty(&params);
     let common = common_filter(&range, tz)?;
     Ok(ParsedFilter { filter: R::filter(common, params)?, tz, is_empty })
@@ -82,10 +83,10 @@ where
 }
 
 /// `GET /<report>`: one page, with `next_cursor` and a `Link: rel="next"` header.
-pub async fn list<R: ApiReport>(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
+pub async fn list<R: ApiReport>(state: web::Data<AppState>, req: HttpRequest, principal: Principal) -> ApiResult<HttpResponse> {
     let pairs = QueryPairs::parse(req.query_string());
     pairs.check_known(&[RangeParams::NAMES, R::PARAM_NAMES, PageParams::NAMES])?;
-    let parsed = parse_filter::<R>(&pairs)?;
+    let parsed = parse_filter::<R>(&pairs, &principal.preferences())?;
     let paging: PageParams = pairs.take(PageParams::NAMES)?;
     let sort = parse_sort::<R>(paging.sort.as_deref())?;
     let limit = paging.limit.unwrap_or(PageParams::DEFAULT_LIMIT);
@@ -115,36 +116,36 @@ pub async fn list<R: ApiReport>(state: web::Data<AppState>, req: HttpRequest) ->
 }
 
 /// `GET /<report>/count`.
-pub async fn count<R: ApiReport>(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
+pub async fn count<R: ApiReport>(state: web::Data<AppState>, req: HttpRequest, principal: Principal) -> ApiResult<HttpResponse> {
     let pairs = QueryPairs::parse(req.query_string());
     pairs.check_known(&[RangeParams::NAMES, R::PARAM_NAMES])?;
-    let filter = parse_filter::<R>(&pairs)?.filter;
+    let filter = parse_filter::<R>(&pairs, &principal.preferences())?.filter;
     let count = db(&state, move |conn| Ok(R::count(conn, &filter)?)).await?;
     Ok(HttpResponse::Ok().json(Count { count: count.max(0) as u64 }))
 }
 
 /// `GET /<report>/export`: the whole selection as CSV, streamed.
-pub async fn export<R: ApiReport>(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
+pub async fn export<R: ApiReport>(state: web::Data<AppState>, req: HttpRequest, principal: Principal) -> ApiResult<HttpResponse> {
     let pairs = QueryPairs::parse(req.query_string());
     pairs.check_known(&[RangeParams::NAMES, R::PARAM_NAMES, ExportParams::NAMES])?;
-    let parsed = parse_filter::<R>(&pairs)?;
+    let parsed = parse_filter::<R>(&pairs, &principal.preferences())?;
     let options: ExportParams = pairs.take(ExportParams::NAMES)?;
     let sort = parse_sort::<R>(options.sort.as_deref())?;
-    // TODO(issue 3): delimiter and BOM defaults come from the caller's preferences.
+    let prefs = principal.preferences();
     let format = csv_export::Format {
-        delimiter: options.delimiter.unwrap_or_default(),
-        bom: options.bom.unwrap_or(false),
+        delimiter: options.delimiter.unwrap_or(prefs.csv_delimiter),
+        bom: options.bom.unwrap_or(prefs.csv_bom),
         tz: parsed.tz,
     };
     Ok(csv_export::stream::<R>(state.pool.clone(), parsed.filter, sort, format))
 }
 
 /// `DELETE /<report>`: deletes what the filter selects and logs it, in one transaction.
-pub async fn delete<R: ApiReport>(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
-    let actor = request_actor(&req);
+pub async fn delete<R: ApiReport>(state: web::Data<AppState>, req: HttpRequest, principal: Principal) -> ApiResult<HttpResponse> {
+    let actor = principal.actor(&req);
     let pairs = QueryPairs::parse(req.query_string());
     pairs.check_known(&[RangeParams::NAMES, R::PARAM_NAMES, DeleteParams::NAMES])?;
-    let parsed = parse_filter::<R>(&pairs)?;
+    let parsed = parse_filter::<R>(&pairs, &principal.preferences())?;
     let options: DeleteParams = pairs.take(DeleteParams::NAMES)?;
     if parsed.is_empty && options.all != Some(true) {
         return Err(ApiError::bad_parameter(
@@ -157,17 +158,4 @@ pub async fn delete<R: ApiReport>(state: web::Data<AppState>, req: HttpRequest) 
     let deleted =
         db(&state, move |conn| Ok(report::delete_by_filter::<R>(conn, &filter, &actor, reason.as_deref())?)).await?;
     Ok(HttpResponse::Ok().json(Deleted { deleted }))
-}
-
-/// Who is acting, as far as the request tells.
-// TODO(issue 3): the signed-in administrator or OAuth application.
-pub fn request_actor(req: &HttpRequest) -> Actor {
-    let info = req.connection_info();
-    Actor {
-        name: None,
-        admin_type: None,
-        app_name: None,
-        ip: info.realip_remote_addr().map(|a| a.rsplit_once(':').map_or(a, |(host, _)| host).to_owned()),
-        user_agent: req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned),
-    }
 }

@@ -5,7 +5,7 @@ use actix_web::web;
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::events;
+use crate::{auth, events};
 
 /// The API routes; utoipa-actix-web collects their OpenAPI paths from the same calls.
 pub fn api(cfg: &mut ServiceConfig) {
@@ -19,8 +19,26 @@ pub fn api(cfg: &mut ServiceConfig) {
             .service(events::export_events)
             .service(events::delete_events)
             .service(events::get_event)
-            .service(events::list_event_types),
+            .service(events::list_event_types)
+            // The web app's administrators.
+            .service(auth::session::sign_in)
+            .service(auth::session::sign_out)
+            .service(auth::session::get_me)
+            .service(auth::session::update_preferences)
+            // OAuth applications, managed by sysadmins.
+            .service(auth::apps::list_oauth_apps)
+            .service(auth::apps::create_oauth_app)
+            .service(auth::apps::revoke_oauth_app)
+            .service(auth::apps::rotate_oauth_app_secret),
     );
+    // The OAuth 2.0 server, outside /api/v1: it authenticates clients itself.
+    cfg.service(
+        scope::scope("/oauth2")
+            .service(auth::oauth::issue_token)
+            .service(auth::oauth::revoke_token)
+            .service(auth::oauth::introspect_token),
+    );
+    cfg.service(auth::oauth::jwks);
 }
 
 /// Limits of request parts that come before a handler runs.

@@ -2,11 +2,16 @@
 
 use std::path::PathBuf;
 
+use std::sync::Arc;
+
 use confreports_store::Pool;
+
+use crate::auth::Auth;
 
 #[derive(Clone)]
 pub struct AppState {
     pub pool: Pool,
+    pub auth: Arc<Auth>,
     /// The built web app (index.html, app.js, app_bg.wasm); `None` serves the API only.
     pub web_dir: Option<PathBuf>,
 }

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use confreports_api::AppState;
+use confreports_api::auth::{Auth, AuthSettings};
 use confreports_store::demo::{self, DemoOptions, Progress};
 
 #[derive(Debug, Parser)]
@@ -39,9 +40,21 @@ enum Command {
         /// HTTP worker threads (default: one per core).
         #[arg(long, env = "CONFREPORTS_WORKERS")]
         workers: Option<usize>,
+        #[command(flatten)]
+        auth: AuthArgs,
     },
     /// Bring the database schema up to date.
     Migrate,
+    /// Manage the administrators of the web app.
+    Admin {
+        #[command(subcommand)]
+        command: admin::AdminCommand,
+    },
+    /// Manage the OAuth applications that call the API.
+    App {
+        #[command(subcommand)]
+        command: app_cmd::AppCommand,
+    },
     /// Print the OpenAPI document to stdout.
     Openapi,
     /// Fill an empty database with realistic demo data.
@@ -63,6 +76,42 @@ enum Command {
         if_empty: bool,
     },
 }
+
+/// Sign-in protection and access tokens.
+#[derive(Debug, clap::Args)]
+struct AuthArgs {
+    /// Consecutive wrong passwords that lock an administrator account.
+    #[arg(long, env = "CONFREPORTS_LOCK_AFTER", default_value_t = 5)]
+    lock_after: i32,
+    /// Minutes an account stays locked.
+    #[arg(long, env = "CONFREPORTS_LOCK_MINUTES", default_value_t = 15)]
+    lock_minutes: i64,
+    /// First delay after a wrong password, in milliseconds (doubled each time, capped at 30 s).
+    #[arg(long, env = "CONFREPORTS_LOGIN_DELAY_MS", default_value_t = 1000)]
+    login_delay_ms: u64,
+    /// `iss` of the access tokens (the server's public URL is a good value).
+    #[arg(long, env = "CONFREPORTS_TOKEN_ISSUER", default_value = "confreports")]
+    token_issuer: String,
+    /// Lifetime of access tokens in seconds (at most 900).
+    #[arg(long, env = "CONFREPORTS_TOKEN_TTL", default_value_t = 600, value_parser = clap::value_parser!(i64).range(60..=900))]
+    token_ttl: i64,
+}
+
+impl AuthArgs {
+    fn settings(&self) -> AuthSettings {
+        AuthSettings {
+            lock_after: self.lock_after.max(1),
+            lock_minutes: self.lock_minutes.max(1),
+            throttle_base_ms: self.login_delay_ms,
+            token_issuer: self.token_issuer.clone(),
+            token_ttl_seconds: self.token_ttl,
+            ..AuthSettings::default()
+        }
+    }
+}
+
+mod admin;
+mod app_cmd;
 
 fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
@@ -115,21 +164,40 @@ fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Serve { bind, web_dir, workers } => serve(&database_url, &bind, web_dir, workers),
+        Command::Admin { command } => {
+            let pool = confreports_store::open_pool(&database_url, 1).context("opening the database")?;
+            admin::run(&mut *pool.get()?, command)
+        }
+        Command::App { command } => {
+            let pool = confreports_store::open_pool(&database_url, 1).context("opening the database")?;
+            app_cmd::run(&mut *pool.get()?, command)
+        }
+        Command::Serve { bind, web_dir, workers, auth } => {
+            let auth = Auth::new(auth.settings(), &cli.data_dir).context("loading the token signing key")?;
+            serve(&database_url, &bind, web_dir, workers, auth)
+        }
     }
 }
 
-fn serve(database_url: &str, bind: &str, web_dir: PathBuf, workers: Option<usize>) -> anyhow::Result<()> {
+fn serve(
+    database_url: &str,
+    bind: &str,
+    web_dir: PathBuf,
+    workers: Option<usize>,
+    auth: std::sync::Arc<Auth>,
+) -> anyhow::Result<()> {
     let pool = confreports_store::open_pool(database_url, 16).context("opening the database")?;
+    admin::ensure_first_admin(&mut *pool.get()?)?;
     let web_dir = if web_dir.join("index.html").is_file() {
         Some(web_dir)
     } else {
         tracing::warn!(dir = %web_dir.display(), "web app not built; serving the API only");
         None
     };
-    let state = AppState { pool, web_dir };
+    let state = AppState { pool, web_dir, auth };
     let workers = workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
     actix_web::rt::System::new().block_on(async move {
+        actix_web::rt::spawn(housekeeping(state.pool.clone()));
         let server = actix_web::HttpServer::new(move || confreports_api::build(state.clone()))
             .workers(workers)
             .bind(bind)
@@ -139,6 +207,28 @@ fn serve(database_url: &str, bind: &str, web_dir: PathBuf, workers: Option<usize
         }
         server.run().await.context("server stopped")
     })
+}
+
+/// Every 30 s: records `unlock` for expired account locks and drops expired sessions and
+/// revoked-token entries.
+async fn housekeeping(pool: confreports_store::Pool) {
+    let mut tick = actix_web::rt::time::interval(std::time::Duration::from_secs(30));
+    loop {
+        tick.tick().await;
+        let pool = pool.clone();
+        let done = actix_web::web::block(move || -> anyhow::Result<()> {
+            let mut conn = pool.get()?;
+            confreports_api::auth::session::unlock_expired(&mut conn)?;
+            let now = confreports_store::report::to_db_time(chrono::Utc::now());
+            confreports_store::access::delete_expired_sessions(&mut conn, now)?;
+            confreports_store::access::purge_revoked_tokens(&mut conn, now)?;
+            Ok(())
+        })
+        .await;
+        if let Ok(Err(e)) | Err(e) = done.map_err(anyhow::Error::from) {
+            tracing::warn!(error = %e, "housekeeping failed");
+        }
+    }
 }
 
 /// A progress bar on a terminal, log lines otherwise.

@@ -5,6 +5,7 @@
 //! Error policy: queries return diesel's `QueryResult`; connection and migration failures are
 //! [`StoreError`]. `diesel::NotFound` is turned into a 404 by the API crate, in one place.
 
+pub mod access;
 pub mod conn;
 pub mod demo;
 pub mod events;

@@ -228,6 +228,7 @@ diesel::table! {
         role -> Text,
         password_hash -> Text,
         failed_attempts -> Integer,
+        last_failed_at -> Nullable<Timestamp>,
         locked_until -> Nullable<Timestamp>,
         time_zone -> Text,
         csv_delimiter -> Text,

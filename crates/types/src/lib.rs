@@ -3,10 +3,12 @@
 //! serde only (utoipa schemas behind the `openapi` feature); this crate must build for
 //! `wasm32-unknown-unknown`, so it never sees diesel, actix or jsonwebtoken.
 
+pub mod auth;
 pub mod cursor;
 pub mod events;
 pub mod problem;
 
+pub use auth::{DateFormat, LoginRequest, Me, NewOAuthApp, OAuthApp, OAuthAppSecret, Preferences, Role, Scope};
 pub use cursor::{Cursor, CursorError, SortValue};
 
 pub use events::{Event, EventFilterParams, EventSort, EventType, EventTypeInfo};

@@ -257,6 +257,7 @@ CREATE TABLE admins (
     role TEXT NOT NULL,
     password_hash TEXT NOT NULL,
     failed_attempts INTEGER NOT NULL DEFAULT 0,
+    last_failed_at TIMESTAMP,
     locked_until TIMESTAMP,
     time_zone TEXT NOT NULL DEFAULT 'UTC',
     csv_delimiter TEXT NOT NULL DEFAULT 'comma',

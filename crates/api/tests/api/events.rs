@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::both_backends;
 use crate::common::TestDb;
-use crate::support::{app, call, get};
+use crate::support::{TestApp, app};
 
 const TYPES: [EventType; 6] =
     [EventType::Login, EventType::Logout, EventType::Status, EventType::Lock, EventType::Authorize, EventType::Restart];
@@ -44,15 +44,11 @@ fn ids(page: &Value) -> Vec<i64> {
 }
 
 /// Follows `next_cursor` to the end; returns every item in order.
-async fn walk<S, B>(app: &S, query: &str) -> Vec<Value>
-where
-    S: actix_web::dev::Service<actix_http::Request, Response = actix_web::dev::ServiceResponse<B>, Error = actix_web::Error>,
-    B: actix_web::body::MessageBody,
-{
+async fn walk(app: &TestApp, query: &str) -> Vec<Value> {
     let mut out = Vec::new();
     let mut uri = format!("/api/v1/events?{query}");
     for _ in 0..1000 {
-        let page = get(app, &uri).await;
+        let page = app.get(&uri).await;
         assert_eq!(page.status, 200, "{}", page.text());
         let body = page.json();
         out.extend(body["items"].as_array().expect("items").iter().cloned());
@@ -74,10 +70,11 @@ where
 both_backends! {
     async fn two_types_newest_first_walk_count_and_export_agree(db: TestDb) {
         let evs = seed(&db);
-        let app = app(db.pool()).await;
+        let app = app(&db).await;
         let q = "type=login&type=logout&sort=-time&limit=7";
         let items = walk(&app, q).await;
-        let expected = evs.iter().filter(|e| matches!(e.event_type, EventType::Login | EventType::Logout)).count();
+        // The seeded events, and the `login` of the test's sysadmin signing in.
+        let expected = evs.iter().filter(|e| matches!(e.event_type, EventType::Login | EventType::Logout)).count() + 1;
         assert_eq!(items.len(), expected);
         let seen: HashSet<i64> = items.iter().map(|e| e["id"].as_i64().expect("id")).collect();
         assert_eq!(seen.len(), items.len(), "each row exactly once");
@@ -88,9 +85,9 @@ both_backends! {
             let (ta, tb) = (DateTime::parse_from_rfc3339(ta).expect("rfc3339"), DateTime::parse_from_rfc3339(tb).expect("rfc3339"));
             assert!(ta > tb || (ta == tb && a["id"].as_i64() > b["id"].as_i64()), "newest first, ties by id");
         }
-        let count = get(&app, "/api/v1/events/count?type=login&type=logout").await.json();
+        let count = app.get("/api/v1/events/count?type=login&type=logout").await.json();
         assert_eq!(count["count"], expected);
-        let csv = get(&app, "/api/v1/events/export?type=login&type=logout&sort=-time").await;
+        let csv = app.get("/api/v1/events/export?type=login&type=logout&sort=-time").await;
         assert_eq!(csv.status, 200);
         assert!(csv.header("content-type").is_some_and(|c| c.starts_with("text/csv")));
         assert!(csv.header("content-disposition").is_some_and(|c| c.starts_with("attachment")));
@@ -103,7 +100,7 @@ both_backends! {
 
     async fn every_sort_both_ways_visits_each_row_once_in_order(db: TestDb) {
         seed(&db);
-        let app = app(db.pool()).await;
+        let app = app(&db).await;
         for field in ["time", "type", "user_id", "ip"] {
             for sort in [field.to_owned(), format!("-{field}")] {
                 let items = walk(&app, &format!("sort={sort}&limit=13&endpoint=ep-1&endpoint=ep-2")).await;
@@ -141,10 +138,10 @@ both_backends! {
 
     async fn filters_select_what_they_name(db: TestDb) {
         let evs = seed(&db);
-        let app = app(db.pool()).await;
+        let app = app(&db).await;
         let count = |q: &'static str| {
             let app = &app;
-            async move { get(app, &format!("/api/v1/events/count?{q}")).await.json()["count"].as_u64().expect("count") }
+            async move { app.get(&format!("/api/v1/events/count?{q}")).await.json()["count"].as_u64().expect("count") }
         };
         let n = |f: &dyn Fn(&NewEvent) -> bool| evs.iter().filter(|e| f(e)).count() as u64;
         assert_eq!(count("user=ivanov@corp").await, n(&|e| e.user_id.as_deref() == Some("ivanov@corp")));
@@ -166,55 +163,55 @@ both_backends! {
         let from = base() + Duration::minutes(97 * 10);
         let to = base() + Duration::minutes(97 * 20);
         let q = format!("/api/v1/events/count?from={}&to={}", from.to_rfc3339().replace('+', "%2B"), to.to_rfc3339().replace('+', "%2B"));
-        assert_eq!(get(&app, &q).await.json()["count"].as_u64(), Some(n(&|e| day(e, from, to))));
+        assert_eq!(app.get(&q).await.json()["count"].as_u64(), Some(n(&|e| day(e, from, to))));
     }
 
     async fn bad_parameters_are_400_naming_the_parameter(db: TestDb) {
         seed(&db);
-        let app = app(db.pool()).await;
-        let bad_sort = get(&app, "/api/v1/events?sort=password").await;
+        let app = app(&db).await;
+        let bad_sort = app.get("/api/v1/events?sort=password").await;
         bad_sort.assert_problem(400, "sort");
         // Error answers carry the security headers too, and are never cached.
         assert_eq!(bad_sort.header("cache-control").as_deref(), Some("no-store"));
         assert_eq!(bad_sort.header("x-content-type-options").as_deref(), Some("nosniff"));
         let csp = bad_sort.header("content-security-policy").expect("CSP");
         assert!(csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline") && !csp.contains("'unsafe-eval'"), "{csp}");
-        get(&app, "/api/v1/events?type=teleport").await.assert_problem(400, "type");
-        get(&app, "/api/v1/events?colour=red").await.assert_problem(400, "colour");
-        get(&app, "/api/v1/events?limit=0").await.assert_problem(400, "limit");
-        get(&app, "/api/v1/events?limit=1001").await.assert_problem(400, "limit");
-        get(&app, "/api/v1/events?limit=ten").await.assert_problem(400, "limit");
-        get(&app, "/api/v1/events?success=maybe").await.assert_problem(400, "success");
-        get(&app, "/api/v1/events?cursor=garbage!").await.assert_problem(400, "cursor");
-        get(&app, "/api/v1/events?tz=Mars/Olympus").await.assert_problem(400, "tz");
-        get(&app, "/api/v1/events?from=yesterday").await.assert_problem(400, "from");
-        get(&app, "/api/v1/events?from=2026-11-05&to=2026-11-01").await.assert_problem(400, "to");
-        get(&app, "/api/v1/events/export?delimiter=pipe").await.assert_problem(400, "delimiter");
-        get(&app, "/api/v1/events/count?limit=5").await.assert_problem(400, "limit");
-        get(&app, "/api/v1/events/abc").await.assert_problem(400, "id");
+        app.get("/api/v1/events?type=teleport").await.assert_problem(400, "type");
+        app.get("/api/v1/events?colour=red").await.assert_problem(400, "colour");
+        app.get("/api/v1/events?limit=0").await.assert_problem(400, "limit");
+        app.get("/api/v1/events?limit=1001").await.assert_problem(400, "limit");
+        app.get("/api/v1/events?limit=ten").await.assert_problem(400, "limit");
+        app.get("/api/v1/events?success=maybe").await.assert_problem(400, "success");
+        app.get("/api/v1/events?cursor=garbage!").await.assert_problem(400, "cursor");
+        app.get("/api/v1/events?tz=Mars/Olympus").await.assert_problem(400, "tz");
+        app.get("/api/v1/events?from=yesterday").await.assert_problem(400, "from");
+        app.get("/api/v1/events?from=2026-11-05&to=2026-11-01").await.assert_problem(400, "to");
+        app.get("/api/v1/events/export?delimiter=pipe").await.assert_problem(400, "delimiter");
+        app.get("/api/v1/events/count?limit=5").await.assert_problem(400, "limit");
+        app.get("/api/v1/events/abc").await.assert_problem(400, "id");
         // A cursor made for one sort is refused under another.
-        let page = get(&app, "/api/v1/events?sort=-time&limit=2").await.json();
+        let page = app.get("/api/v1/events?sort=-time&limit=2").await.json();
         let cursor = page["next_cursor"].as_str().expect("cursor");
-        get(&app, &format!("/api/v1/events?sort=ip&cursor={cursor}")).await.assert_problem(400, "cursor");
-        let missing = get(&app, "/api/v1/events/999999").await;
+        app.get(&format!("/api/v1/events?sort=ip&cursor={cursor}")).await.assert_problem(400, "cursor");
+        let missing = app.get("/api/v1/events/999999").await;
         assert_eq!(missing.status, 404);
         assert_eq!(missing.header("content-type").as_deref(), Some("application/problem+json"));
-        let nowhere = get(&app, "/api/v1/nowhere").await;
+        let nowhere = app.get("/api/v1/nowhere").await;
         assert_eq!(nowhere.status, 404);
         assert_eq!(nowhere.header("content-type").as_deref(), Some("application/problem+json"));
     }
 
     async fn one_event_and_the_event_types(db: TestDb) {
         seed(&db);
-        let app = app(db.pool()).await;
-        let first = ids(&get(&app, "/api/v1/events?sort=time&limit=1").await.json())[0];
-        let e = get(&app, &format!("/api/v1/events/{first}")).await.json();
+        let app = app(&db).await;
+        let first = ids(&app.get("/api/v1/events?sort=time&limit=1").await.json())[0];
+        let e = app.get(&format!("/api/v1/events/{first}")).await.json();
         assert_eq!(e["id"], first);
         assert_eq!(e["type"], "login");
         assert_eq!(e["time"], "2026-11-01T00:00:00Z");
         assert_eq!(e["user_id"], "ivanov@corp");
         assert!(e["real_user_id"].is_null());
-        let types = get(&app, "/api/v1/event-types").await.json();
+        let types = app.get("/api/v1/event-types").await.json();
         let names: Vec<&str> = types.as_array().expect("array").iter().filter_map(|t| t["name"].as_str()).collect();
         assert_eq!(names.len(), 23);
         for n in ["authorize", "delete_chat_messages_cascade", "delete_video_recordings", "pro_license_revocation"] {
@@ -224,8 +221,8 @@ both_backends! {
 
     async fn export_formats_times_in_tz_and_neutralises_formulas(db: TestDb) {
         seed(&db);
-        let app = app(db.pool()).await;
-        let res = get(&app, "/api/v1/events/export?delimiter=semicolon&bom=true&tz=Asia/Tokyo&sort=time&user=petrova@corp").await;
+        let app = app(&db).await;
+        let res = app.get("/api/v1/events/export?delimiter=semicolon&bom=true&tz=Asia/Tokyo&sort=time&user=petrova@corp").await;
         let body = res.body.clone();
         assert_eq!(&body[..3], &[0xEF, 0xBB, 0xBF], "BOM first");
         let text = String::from_utf8(body[3..].to_vec()).expect("utf-8");
@@ -235,28 +232,28 @@ both_backends! {
         // Event 1 is at 2026-11-01T00:00Z: 09:00 in Tokyo.
         assert_eq!(first[1], "2026-11-01T09:00:00+09:00");
         assert_eq!(first[2], "logout");
-        let text = get(&app, "/api/v1/events/export?q=hyperlink").await.text();
+        let text = app.get("/api/v1/events/export?q=hyperlink").await.text();
         let formula = text.lines().find(|l| l.contains("HYPERLINK")).expect("the formula row");
         assert!(formula.contains(",\"'=HYPERLINK(\"\"http://evil\"\")\","), "neutralised: {formula}");
-        let tab = get(&app, "/api/v1/events/export?delimiter=tab&type=restart").await.text();
+        let tab = app.get("/api/v1/events/export?delimiter=tab&type=restart").await.text();
         assert!(tab.starts_with("id\ttime\ttype"));
         assert_eq!(tab.lines().count(), 1 + 40);
     }
 
     async fn delete_by_filter_removes_exactly_the_selection_and_logs_it(db: TestDb) {
         let evs = seed(&db);
-        let app = app(db.pool()).await;
-        call(&app, "DELETE", "/api/v1/events").await.assert_problem(400, "all");
-        let before_other = get(&app, "/api/v1/events/count?type=status").await.json()["count"].as_u64().expect("n");
+        let app = app(&db).await;
+        app.call("DELETE", "/api/v1/events").await.assert_problem(400, "all");
+        let before_other = app.get("/api/v1/events/count?type=status").await.json()["count"].as_u64().expect("n");
         let selected = evs.iter().filter(|e| e.event_type == EventType::Lock && e.user_id.as_deref() == Some("zz@corp")).count() as u64;
-        let preview = get(&app, "/api/v1/events/count?type=lock&user=zz@corp").await.json();
+        let preview = app.get("/api/v1/events/count?type=lock&user=zz@corp").await.json();
         assert_eq!(preview["count"].as_u64(), Some(selected));
-        let res = call(&app, "DELETE", "/api/v1/events?type=lock&user=zz@corp&reason=GDPR%20request").await;
+        let res = app.call("DELETE", "/api/v1/events?type=lock&user=zz@corp&reason=GDPR%20request").await;
         assert_eq!(res.status, 200, "{}", res.text());
         assert_eq!(res.json()["deleted"].as_u64(), Some(selected));
-        assert_eq!(get(&app, "/api/v1/events/count?type=lock&user=zz@corp").await.json()["count"], 0);
-        assert_eq!(get(&app, "/api/v1/events/count?type=status").await.json()["count"].as_u64(), Some(before_other));
-        let log = get(&app, "/api/v1/events?type=delete_events").await.json();
+        assert_eq!(app.get("/api/v1/events/count?type=lock&user=zz@corp").await.json()["count"], 0);
+        assert_eq!(app.get("/api/v1/events/count?type=status").await.json()["count"].as_u64(), Some(before_other));
+        let log = app.get("/api/v1/events?type=delete_events").await.json();
         let items = log["items"].as_array().expect("items");
         assert_eq!(items.len(), 1, "one delete_events event");
         let details = &items[0]["details"];
@@ -265,10 +262,14 @@ both_backends! {
         assert_eq!(details["filter"]["user"], serde_json::json!(["zz@corp"]));
         assert_eq!(details["reason"], "GDPR request");
         assert_eq!(items[0]["user_agent"], "confreports-tests");
+        assert_eq!(items[0]["user_id"], crate::support::ROOT_LOGIN);
+        assert_eq!(items[0]["admin_type"], "sysadmin");
+        assert_eq!(details["actor"], crate::support::ROOT_LOGIN);
         // Everything, on purpose.
-        let all = call(&app, "DELETE", "/api/v1/events?all=true").await.json();
-        assert_eq!(all["deleted"].as_u64(), Some(240 - selected + 1));
-        let left = get(&app, "/api/v1/events").await.json();
+        let all = app.call("DELETE", "/api/v1/events?all=true").await.json();
+        // The rest of the seed, the first deletion's event and the sysadmin's sign-in.
+        assert_eq!(all["deleted"].as_u64(), Some(240 - selected + 1 + 1));
+        let left = app.get("/api/v1/events").await.json();
         assert_eq!(left["items"].as_array().map(Vec::len), Some(1));
         assert_eq!(left["items"][0]["type"], "delete_events");
         assert_eq!(left["items"][0]["details"]["filter"], serde_json::json!({}));

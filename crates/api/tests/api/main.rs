@@ -1,7 +1,9 @@
 //! Integration tests of the HTTP API, driving the actix app in process. Every test runs on
 //! SQLite and on PostgreSQL (`TEST_DATABASE_URL`).
 
+mod access;
 mod common;
 mod events;
+mod oauth;
 mod openapi;
 mod support;

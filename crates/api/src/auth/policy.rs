@@ -1,0 +1,56 @@
+//! The one table of who may call what. Every route of the API has an entry; a test enumerates
+//! the routes of the OpenAPI document and fails on one without.
+
+use actix_web::http::Method;
+use confreports_types::Scope;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone (sign-in, the OAuth endpoints, which authenticate the client themselves).
+    Public,
+    /// An OAuth application granted the scope, or an administrator whose role holds it.
+    Scope(Scope),
+    /// Any signed-in administrator; never an application.
+    Admin,
+    /// Administrators with role `sysadmin`; never an application.
+    Sysadmin,
+}
+
+use Access::*;
+
+/// `(method, route pattern, access)`.
+pub const POLICY: &[(&str, &str, Access)] = &[
+    // Events.
+    ("GET", "/api/v1/events", Scope(Scope::EventsRead)),
+    ("GET", "/api/v1/events/count", Scope(Scope::EventsRead)),
+    ("GET", "/api/v1/events/export", Scope(Scope::EventsRead)),
+    ("DELETE", "/api/v1/events", Scope(Scope::EventsDelete)),
+    ("GET", "/api/v1/events/{id}", Scope(Scope::EventsRead)),
+    ("GET", "/api/v1/event-types", Scope(Scope::EventsRead)),
+    // Administrators of the web app.
+    ("POST", "/api/v1/auth/login", Public),
+    ("POST", "/api/v1/auth/logout", Admin),
+    ("GET", "/api/v1/auth/me", Admin),
+    ("PUT", "/api/v1/auth/me/preferences", Admin),
+    // OAuth applications, managed by sysadmins.
+    ("GET", "/api/v1/oauth-apps", Sysadmin),
+    ("POST", "/api/v1/oauth-apps", Sysadmin),
+    ("DELETE", "/api/v1/oauth-apps/{id}", Sysadmin),
+    ("POST", "/api/v1/oauth-apps/{id}/secret", Sysadmin),
+    // The OAuth 2.0 server: client authentication happens inside.
+    ("POST", "/oauth2/token", Public),
+    ("POST", "/oauth2/revoke", Public),
+    ("POST", "/oauth2/introspect", Public),
+    ("GET", "/.well-known/jwks.json", Public),
+];
+
+/// The access rule of a route; `None` when the table has no entry.
+pub fn access(method: &Method, pattern: &str) -> Option<Access> {
+    let method = if *method == Method::HEAD { "GET" } else { method.as_str() };
+    POLICY.iter().find(|(m, p, _)| *m == method && *p == pattern).map(|(_, _, a)| *a)
+}
+
+/// The methods the table has for a route pattern (for `405 Method Not Allowed`).
+pub fn methods(pattern: &str) -> Vec<&'static str> {
+    POLICY.iter().filter(|(_, p, _)| *p == pattern).map(|(m, _, _)| *m).collect()
+}

@@ -1,0 +1,125 @@
+//! `confreports admin ...`: administrators of the web app.
+
+use std::io::Read as _;
+
+use anyhow::Context as _;
+use chrono::Utc;
+use clap::Subcommand;
+use confreports_api::auth::password;
+use confreports_store::DbConnection;
+use confreports_store::access;
+use confreports_store::events::{self, NewEvent};
+use confreports_store::report::to_db_time;
+use confreports_types::{EventType, Role};
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create an administrator; the password is read from standard input.
+    Create {
+        #[arg(long)]
+        login: String,
+        #[arg(long, value_parser = ["sysadmin", "security"])]
+        role: String,
+        /// Read the password from standard input (required: passwords never go on the command line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// List the administrators.
+    List,
+    /// Set an administrator's password (read from standard input) and end their sessions.
+    Passwd {
+        login: String,
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// Unlock an account locked after wrong passwords.
+    Unlock { login: String },
+}
+
+fn read_password() -> anyhow::Result<String> {
+    let mut s = String::new();
+    std::io::stdin().read_to_string(&mut s).context("reading the password from standard input")?;
+    let p = s.trim_end_matches(['\n', '\r']).to_owned();
+    password::check_new(&p).map_err(anyhow::Error::msg)?;
+    Ok(p)
+}
+
+fn cli_event(event_type: EventType, login: &str, role: &str, description: String) -> NewEvent {
+    let mut e = NewEvent::new(Utc::now(), event_type, true);
+    e.user_id = Some(login.to_owned());
+    e.admin_type = Some(role.to_owned());
+    e.description = Some(description);
+    e.auth_method = Some("cli".into());
+    e
+}
+
+pub fn run(conn: &mut DbConnection, command: AdminCommand) -> anyhow::Result<()> {
+    use diesel::Connection as _;
+    match command {
+        AdminCommand::Create { login, role, .. } => {
+            anyhow::ensure!(!login.trim().is_empty() && login.len() <= 200, "the login must have 1 to 200 characters");
+            let role = Role::parse(&role).context("role must be sysadmin or security")?;
+            anyhow::ensure!(access::admin_by_login(conn, &login)?.is_none(), "administrator `{login}` already exists");
+            let hash = password::hash(&read_password()?).map_err(|e| anyhow::anyhow!("hashing: {e}"))?;
+            conn.transaction(|conn| {
+                access::create_admin(conn, &login, role.as_str(), &hash, to_db_time(Utc::now()))?;
+                let e = cli_event(EventType::Activation, &login, role.as_str(), format!("administrator account created (role {})", role.as_str()));
+                events::insert(conn, &[e])
+            })?;
+            eprintln!("administrator `{login}` created with role {}", role.as_str());
+        }
+        AdminCommand::List => {
+            let now = Utc::now().naive_utc();
+            println!("{:<24} {:<9} {:<8} created", "login", "role", "state");
+            for a in access::list_admins(conn)? {
+                let state = if a.locked_until.is_some_and(|u| u > now) { "locked" } else { "active" };
+                println!("{:<24} {:<9} {:<8} {}", a.login, a.role, state, a.created_at.format("%Y-%m-%d %H:%M"));
+            }
+        }
+        AdminCommand::Passwd { login, .. } => {
+            let admin = access::admin_by_login(conn, &login)?.with_context(|| format!("no administrator `{login}`"))?;
+            let hash = password::hash(&read_password()?).map_err(|e| anyhow::anyhow!("hashing: {e}"))?;
+            conn.transaction(|conn| {
+                access::set_password(conn, &login, &hash, to_db_time(Utc::now()))?;
+                access::delete_sessions_of(conn, admin.id)
+            })?;
+            eprintln!("password of `{login}` changed; their sessions are ended");
+        }
+        AdminCommand::Unlock { login } => {
+            let admin = access::admin_by_login(conn, &login)?.with_context(|| format!("no administrator `{login}`"))?;
+            let unlocked = conn.transaction(|conn| {
+                let unlocked = access::unlock_admin(conn, &login)?;
+                if unlocked {
+                    let e = cli_event(EventType::Unlock, &login, &admin.role, "unlocked by a sysadmin (command line)".into());
+                    events::insert(conn, &[e])?;
+                }
+                Ok::<_, diesel::result::Error>(unlocked)
+            })?;
+            eprintln!("{}", if unlocked { format!("`{login}` unlocked") } else { format!("`{login}` was not locked") });
+        }
+    }
+    Ok(())
+}
+
+/// A database without administrators gets a sysadmin `admin` with a random password, printed
+/// once. There is no default password anywhere.
+pub fn ensure_first_admin(conn: &mut DbConnection) -> anyhow::Result<()> {
+    use diesel::Connection as _;
+    if access::admin_count(conn)? > 0 {
+        return Ok(());
+    }
+    let secret = password::generate();
+    let hash = password::hash(&secret).map_err(|e| anyhow::anyhow!("hashing: {e}"))?;
+    conn.transaction(|conn| {
+        access::create_admin(conn, "admin", "sysadmin", &hash, to_db_time(Utc::now()))?;
+        events::insert(conn, &[cli_event(EventType::Activation, "admin", "sysadmin", "first administrator created at start-up".into())])
+    })?;
+    eprintln!();
+    eprintln!("  ┌─────────────────────────────────────────────────────────────────────┐");
+    eprintln!("  │ First start: sign in as `admin` with password {secret:<22}│");
+    eprintln!("  │ It is shown this once. Change it: confreports admin passwd admin    │");
+    eprintln!("  │ --password-stdin                                                    │");
+    eprintln!("  └─────────────────────────────────────────────────────────────────────┘");
+    eprintln!();
+    Ok(())
+}
