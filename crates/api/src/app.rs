@@ -44,7 +44,7 @@ pub fn build(
         .into_utoipa_app()
         .openapi(<crate::openapi::ApiDoc as utoipa::OpenApi>::openapi())
         .app_data(web::Data::new(state))
-        .configure(|cfg| crate::routes::api(cfg))
+        .configure(crate::routes::api)
         .split_for_parts();
     let api = crate::openapi::with_security(api);
     let mut app = app
@@ -94,7 +94,10 @@ async fn web_app_page(req: HttpRequest, index: &std::path::Path) -> HttpResponse
 }
 
 async fn not_found(req: HttpRequest) -> HttpResponse {
-    problem_response(&framework_problem(StatusCode::NOT_FOUND, format!("no resource at {} {}", req.method(), req.path())))
+    problem_response(&framework_problem(
+        StatusCode::NOT_FOUND,
+        format!("no resource at {} {}", req.method(), req.path()),
+    ))
 }
 
 fn security_headers() -> DefaultHeaders {

@@ -86,12 +86,10 @@ pub fn stream<R: ApiReport>(pool: Pool, filter: R::Filter, sort: Sort<R::Sort>, 
         let mut after = None;
         let mut first = true;
         loop {
-            let batch = pool
-                .get()
-                .map_err(|e| std::io::Error::other(e.to_string()))
-                .and_then(|mut conn| {
-                    page::<R>(&mut conn, &filter, sort, after.as_ref(), BATCH).map_err(|e| std::io::Error::other(e.to_string()))
-                });
+            let batch = pool.get().map_err(|e| std::io::Error::other(e.to_string())).and_then(|mut conn| {
+                page::<R>(&mut conn, &filter, sort, after.as_ref(), BATCH)
+                    .map_err(|e| std::io::Error::other(e.to_string()))
+            });
             let (items, next) = match batch {
                 Ok(b) => b,
                 Err(e) => {
@@ -124,4 +122,3 @@ pub fn stream<R: ApiReport>(pool: Pool, filter: R::Filter, sort: Sort<R::Sort>, 
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .streaming(body)
 }
-

@@ -5,7 +5,7 @@ use chrono_tz::Tz;
 use confreports_store::events::{EventFilter, EventsReport};
 use confreports_store::report::CommonFilter;
 use confreports_types::{
-    Count, Deleted, DeleteParams, Event, EventFilterParams, EventType, EventTypeInfo, ExportParams, Page, PageParams,
+    Count, DeleteParams, Deleted, Event, EventFilterParams, EventType, EventTypeInfo, ExportParams, Page, PageParams,
     Problem, RangeParams,
 };
 
@@ -24,7 +24,14 @@ impl ApiReport for EventsReport {
     }
 
     fn filter(common: CommonFilter, p: EventFilterParams) -> ApiResult<EventFilter> {
-        Ok(EventFilter { common, types: p.event_type, users: p.user, ips: p.ip, endpoints: p.endpoint, success: p.success })
+        Ok(EventFilter {
+            common,
+            types: p.event_type,
+            users: p.user,
+            ips: p.ip,
+            endpoints: p.endpoint,
+            success: p.success,
+        })
     }
 
     const CSV_HEADER: &'static [&'static str] = &[
@@ -89,7 +96,11 @@ impl ApiReport for EventsReport {
     )
 )]
 #[get("/events")]
-pub async fn list_events(state: web::Data<AppState>, req: HttpRequest, principal: Principal) -> ApiResult<HttpResponse> {
+pub async fn list_events(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    principal: Principal,
+) -> ApiResult<HttpResponse> {
     report::list::<EventsReport>(state, req, principal).await
 }
 
@@ -106,7 +117,11 @@ pub async fn list_events(state: web::Data<AppState>, req: HttpRequest, principal
     )
 )]
 #[get("/events/count")]
-pub async fn count_events(state: web::Data<AppState>, req: HttpRequest, principal: Principal) -> ApiResult<HttpResponse> {
+pub async fn count_events(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    principal: Principal,
+) -> ApiResult<HttpResponse> {
     report::count::<EventsReport>(state, req, principal).await
 }
 
@@ -126,7 +141,11 @@ pub async fn count_events(state: web::Data<AppState>, req: HttpRequest, principa
     )
 )]
 #[get("/events/export")]
-pub async fn export_events(state: web::Data<AppState>, req: HttpRequest, principal: Principal) -> ApiResult<HttpResponse> {
+pub async fn export_events(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    principal: Principal,
+) -> ApiResult<HttpResponse> {
     report::export::<EventsReport>(state, req, principal).await
 }
 
@@ -145,7 +164,11 @@ pub async fn export_events(state: web::Data<AppState>, req: HttpRequest, princip
     )
 )]
 #[delete("/events")]
-pub async fn delete_events(state: web::Data<AppState>, req: HttpRequest, principal: Principal) -> ApiResult<HttpResponse> {
+pub async fn delete_events(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    principal: Principal,
+) -> ApiResult<HttpResponse> {
     report::delete::<EventsReport>(state, req, principal).await
 }
 

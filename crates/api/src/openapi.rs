@@ -38,11 +38,11 @@ pub fn document() -> utoipa::openapi::OpenApi {
 /// Adds the security schemes (OAuth 2.0 client credentials with every scope; the web app's
 /// session cookie) and, on each operation, the requirement of its entry in the policy table.
 pub fn with_security(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    use crate::auth::policy::{self, Access};
     use confreports_types::Scope;
     use utoipa::openapi::security::{
         ApiKey, ApiKeyValue, ClientCredentials, Flow, OAuth2, Scopes, SecurityRequirement, SecurityScheme,
     };
-    use crate::auth::policy::{self, Access};
 
     let scopes = Scopes::from_iter(Scope::ALL.iter().map(|s| (s.as_str().to_owned(), s.description().to_owned())));
     let components = api.components.get_or_insert_with(Default::default);
@@ -76,7 +76,9 @@ something also need the `X-CSRF-Token` header.",
                     SecurityRequirement::new("oauth2", [scope.as_str()]),
                     SecurityRequirement::new("session", Vec::<String>::new()),
                 ],
-                Some(Access::Admin | Access::Sysadmin) => vec![SecurityRequirement::new("session", Vec::<String>::new())],
+                Some(Access::Admin | Access::Sysadmin) => {
+                    vec![SecurityRequirement::new("session", Vec::<String>::new())]
+                }
             };
             op.security = Some(requirement);
         }

@@ -44,7 +44,8 @@ impl QueryPairs {
                 let culprit = names
                     .iter()
                     .find(|name| {
-                        let alone: Vec<&(String, String)> = selected.iter().copied().filter(|(k, _)| k == *name).collect();
+                        let alone: Vec<&(String, String)> =
+                            selected.iter().copied().filter(|(k, _)| k == *name).collect();
                         !alone.is_empty() && from_pairs::<T>(&alone).is_err()
                     })
                     .copied()
@@ -132,13 +133,15 @@ mod tests {
     #[test]
     fn dates_are_days_in_the_time_zone_and_dst_safe() {
         let moscow: Tz = "Europe/Moscow".parse().expect("zone");
-        let range = RangeParams { from: Some("2026-11-01".into()), to: Some("2026-11-01".into()), ..Default::default() };
+        let range =
+            RangeParams { from: Some("2026-11-01".into()), to: Some("2026-11-01".into()), ..Default::default() };
         let f = common_filter(&range, moscow).expect("valid");
         assert_eq!(f.from.map(|t| t.to_rfc3339()), Some("2026-10-31T21:00:00+00:00".into()));
         assert_eq!(f.to.map(|t| t.to_rfc3339()), Some("2026-11-01T21:00:00+00:00".into()));
         // New York's 2026-03-08 has 23 hours.
         let ny: Tz = "America/New_York".parse().expect("zone");
-        let range = RangeParams { from: Some("2026-03-08".into()), to: Some("2026-03-08".into()), ..Default::default() };
+        let range =
+            RangeParams { from: Some("2026-03-08".into()), to: Some("2026-03-08".into()), ..Default::default() };
         let f = common_filter(&range, ny).expect("valid");
         let hours = f.to.zip(f.from).map(|(t, f)| (t - f).num_hours());
         assert_eq!(hours, Some(23));

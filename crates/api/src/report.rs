@@ -7,7 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono_tz::Tz;
 use confreports_store::report::{self, CommonFilter, Report, cursor_fits};
 use confreports_types::{
-    Count, Cursor, Deleted, DeleteParams, ExportParams, Page, PageParams, Preferences, RangeParams, Sort, SortField,
+    Count, Cursor, DeleteParams, Deleted, ExportParams, Page, PageParams, Preferences, RangeParams, Sort, SortField,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -83,7 +83,11 @@ where
 }
 
 /// `GET /<report>`: one page, with `next_cursor` and a `Link: rel="next"` header.
-pub async fn list<R: ApiReport>(state: web::Data<AppState>, req: HttpRequest, principal: Principal) -> ApiResult<HttpResponse> {
+pub async fn list<R: ApiReport>(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    principal: Principal,
+) -> ApiResult<HttpResponse> {
     let pairs = QueryPairs::parse(req.query_string());
     pairs.check_known(&[RangeParams::NAMES, R::PARAM_NAMES, PageParams::NAMES])?;
     let parsed = parse_filter::<R>(&pairs, &principal.preferences())?;
@@ -96,7 +100,8 @@ pub async fn list<R: ApiReport>(state: web::Data<AppState>, req: HttpRequest, pr
     let after = match paging.cursor.as_deref() {
         None => None,
         Some(c) => {
-            let cursor = Cursor::decode(c, &sort.to_string()).map_err(|e| ApiError::bad_parameter("cursor", e.to_string()))?;
+            let cursor =
+                Cursor::decode(c, &sort.to_string()).map_err(|e| ApiError::bad_parameter("cursor", e.to_string()))?;
             if !cursor_fits::<R>(&cursor, sort) {
                 return Err(ApiError::bad_parameter("cursor", "malformed cursor; pass back a next_cursor unchanged"));
             }
@@ -116,7 +121,11 @@ pub async fn list<R: ApiReport>(state: web::Data<AppState>, req: HttpRequest, pr
 }
 
 /// `GET /<report>/count`.
-pub async fn count<R: ApiReport>(state: web::Data<AppState>, req: HttpRequest, principal: Principal) -> ApiResult<HttpResponse> {
+pub async fn count<R: ApiReport>(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    principal: Principal,
+) -> ApiResult<HttpResponse> {
     let pairs = QueryPairs::parse(req.query_string());
     pairs.check_known(&[RangeParams::NAMES, R::PARAM_NAMES])?;
     let filter = parse_filter::<R>(&pairs, &principal.preferences())?.filter;
@@ -125,7 +134,11 @@ pub async fn count<R: ApiReport>(state: web::Data<AppState>, req: HttpRequest, p
 }
 
 /// `GET /<report>/export`: the whole selection as CSV, streamed.
-pub async fn export<R: ApiReport>(state: web::Data<AppState>, req: HttpRequest, principal: Principal) -> ApiResult<HttpResponse> {
+pub async fn export<R: ApiReport>(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    principal: Principal,
+) -> ApiResult<HttpResponse> {
     let pairs = QueryPairs::parse(req.query_string());
     pairs.check_known(&[RangeParams::NAMES, R::PARAM_NAMES, ExportParams::NAMES])?;
     let parsed = parse_filter::<R>(&pairs, &principal.preferences())?;
@@ -141,7 +154,11 @@ pub async fn export<R: ApiReport>(state: web::Data<AppState>, req: HttpRequest, 
 }
 
 /// `DELETE /<report>`: deletes what the filter selects and logs it, in one transaction.
-pub async fn delete<R: ApiReport>(state: web::Data<AppState>, req: HttpRequest, principal: Principal) -> ApiResult<HttpResponse> {
+pub async fn delete<R: ApiReport>(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    principal: Principal,
+) -> ApiResult<HttpResponse> {
     let actor = principal.actor(&req);
     let pairs = QueryPairs::parse(req.query_string());
     pairs.check_known(&[RangeParams::NAMES, R::PARAM_NAMES, DeleteParams::NAMES])?;

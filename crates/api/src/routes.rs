@@ -12,7 +12,9 @@ pub fn api(cfg: &mut ServiceConfig) {
     cfg.service(
         scope::scope("/api/v1")
             // Report data is never to be kept by browsers or proxies.
-            .wrap(actix_web::middleware::DefaultHeaders::new().add((actix_web::http::header::CACHE_CONTROL, "no-store")))
+            .wrap(
+                actix_web::middleware::DefaultHeaders::new().add((actix_web::http::header::CACHE_CONTROL, "no-store")),
+            )
             // Reports. Fixed segments (count, export) before `{id}`.
             .service(events::list_events)
             .service(events::count_events)

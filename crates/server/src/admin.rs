@@ -63,7 +63,12 @@ pub fn run(conn: &mut DbConnection, command: AdminCommand) -> anyhow::Result<()>
             let hash = password::hash(&read_password()?).map_err(|e| anyhow::anyhow!("hashing: {e}"))?;
             conn.transaction(|conn| {
                 access::create_admin(conn, &login, role.as_str(), &hash, to_db_time(Utc::now()))?;
-                let e = cli_event(EventType::Activation, &login, role.as_str(), format!("administrator account created (role {})", role.as_str()));
+                let e = cli_event(
+                    EventType::Activation,
+                    &login,
+                    role.as_str(),
+                    format!("administrator account created (role {})", role.as_str()),
+                );
                 events::insert(conn, &[e])
             })?;
             eprintln!("administrator `{login}` created with role {}", role.as_str());
@@ -90,7 +95,12 @@ pub fn run(conn: &mut DbConnection, command: AdminCommand) -> anyhow::Result<()>
             let unlocked = conn.transaction(|conn| {
                 let unlocked = access::unlock_admin(conn, &login)?;
                 if unlocked {
-                    let e = cli_event(EventType::Unlock, &login, &admin.role, "unlocked by a sysadmin (command line)".into());
+                    let e = cli_event(
+                        EventType::Unlock,
+                        &login,
+                        &admin.role,
+                        "unlocked by a sysadmin (command line)".into(),
+                    );
                     events::insert(conn, &[e])?;
                 }
                 Ok::<_, diesel::result::Error>(unlocked)
@@ -112,7 +122,10 @@ pub fn ensure_first_admin(conn: &mut DbConnection) -> anyhow::Result<()> {
     let hash = password::hash(&secret).map_err(|e| anyhow::anyhow!("hashing: {e}"))?;
     conn.transaction(|conn| {
         access::create_admin(conn, "admin", "sysadmin", &hash, to_db_time(Utc::now()))?;
-        events::insert(conn, &[cli_event(EventType::Activation, "admin", "sysadmin", "first administrator created at start-up".into())])
+        events::insert(
+            conn,
+            &[cli_event(EventType::Activation, "admin", "sysadmin", "first administrator created at start-up".into())],
+        )
     })?;
     eprintln!();
     eprintln!("  ┌─────────────────────────────────────────────────────────────────────┐");

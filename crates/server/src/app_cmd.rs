@@ -54,7 +54,8 @@ fn resolve(conn: &mut DbConnection, id: &str) -> anyhow::Result<i64> {
     if let Ok(n) = id.parse::<i64>() {
         return Ok(n);
     }
-    let app = access::app_by_client_id(conn, id)?.with_context(|| format!("no OAuth application with client id `{id}`"))?;
+    let app =
+        access::app_by_client_id(conn, id)?.with_context(|| format!("no OAuth application with client id `{id}`"))?;
     Ok(app.id)
 }
 
@@ -83,7 +84,8 @@ fn scopes_text(app: &OAuthApp) -> String {
 pub fn run(conn: &mut DbConnection, command: AppCommand) -> anyhow::Result<()> {
     match command {
         AppCommand::Create { name, scopes, json } => {
-            let created = apps::create(conn, &NewOAuthApp { name, scopes }, &Origin::CommandLine).map_err(apps_error)?;
+            let created =
+                apps::create(conn, &NewOAuthApp { name, scopes }, &Origin::CommandLine).map_err(apps_error)?;
             eprintln!(
                 "OAuth application `{}` created (id {}) with scopes {}",
                 created.app.name,

@@ -29,7 +29,13 @@ pub fn admin_count(conn: &mut DbConnection) -> QueryResult<i64> {
     admins::table.count().get_result(conn)
 }
 
-pub fn create_admin(conn: &mut DbConnection, login: &str, role: &str, password_hash: &str, now: NaiveDateTime) -> QueryResult<usize> {
+pub fn create_admin(
+    conn: &mut DbConnection,
+    login: &str,
+    role: &str,
+    password_hash: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
     diesel::insert_into(admins::table)
         .values((
             admins::login.eq(login),
@@ -54,7 +60,12 @@ pub fn list_admins(conn: &mut DbConnection) -> QueryResult<Vec<AdminRow>> {
 }
 
 /// Sets a new password; also clears failures and any lock. Returns whether the login exists.
-pub fn set_password(conn: &mut DbConnection, login: &str, password_hash: &str, now: NaiveDateTime) -> QueryResult<bool> {
+pub fn set_password(
+    conn: &mut DbConnection,
+    login: &str,
+    password_hash: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
     let n = diesel::update(admins::table.filter(admins::login.eq(login)))
         .set((
             admins::password_hash.eq(password_hash),
@@ -108,10 +119,8 @@ pub fn unlock_admin(conn: &mut DbConnection, login: &str) -> QueryResult<bool> {
 /// Clears the locks that expired before `now`; returns the accounts unlocked by this call (on
 /// several nodes, each expired lock is cleared, and reported, by exactly one of them).
 pub fn clear_expired_locks(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<Vec<AdminRow>> {
-    let expired: Vec<AdminRow> = admins::table
-        .filter(admins::locked_until.le(now))
-        .select(AdminRow::as_select())
-        .load(conn)?;
+    let expired: Vec<AdminRow> =
+        admins::table.filter(admins::locked_until.le(now)).select(AdminRow::as_select()).load(conn)?;
     let mut cleared = Vec::new();
     for admin in expired {
         let n = diesel::update(admins::table.find(admin.id).filter(admins::locked_until.eq(admin.locked_until)))

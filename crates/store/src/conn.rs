@@ -155,10 +155,7 @@ mod tests {
     fn urls_pick_the_backend_by_scheme() {
         assert!(DbUrl::parse("postgres://u@h/db").expect("valid").is_postgres());
         assert!(DbUrl::parse("postgresql://u@h/db").expect("valid").is_postgres());
-        assert_eq!(
-            DbUrl::parse("sqlite://data/x.db").expect("valid"),
-            DbUrl::Sqlite(PathBuf::from("data/x.db"))
-        );
+        assert_eq!(DbUrl::parse("sqlite://data/x.db").expect("valid"), DbUrl::Sqlite(PathBuf::from("data/x.db")));
         assert_eq!(DbUrl::parse("x.db").expect("valid"), DbUrl::Sqlite(PathBuf::from("x.db")));
         assert!(DbUrl::parse("mysql://h/db").is_err());
         assert!(DbUrl::parse("").is_err());

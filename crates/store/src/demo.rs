@@ -8,10 +8,10 @@ use diesel::prelude::*;
 use rand::prelude::*;
 use rand::rngs::SmallRng;
 
+use crate::DbConnection;
 use crate::events::{self, NewEvent};
 use crate::records::*;
 use crate::report::{search_text, to_db_time};
-use crate::DbConnection;
 
 #[derive(Debug, Clone)]
 pub struct DemoOptions {
@@ -50,11 +50,26 @@ pub struct DemoSummary {
     pub recordings: usize,
 }
 
-const FIRST_RU: &[&str] = &["Иван", "Мария", "Алексей", "Ольга", "Дмитрий", "Анна", "Сергей", "Елена", "Павел", "Наталья", "Андрей", "Татьяна"];
+const FIRST_RU: &[&str] = &[
+    "Иван",
+    "Мария",
+    "Алексей",
+    "Ольга",
+    "Дмитрий",
+    "Анна",
+    "Сергей",
+    "Елена",
+    "Павел",
+    "Наталья",
+    "Андрей",
+    "Татьяна",
+];
 /// Masculine forms; women's surnames add "а". `FIRST_RU` alternates men's and women's names.
-const LAST_RU: &[&str] = &["Иванов", "Петров", "Смирнов", "Кузнецов", "Попов", "Соколов", "Лебедев", "Козлов", "Новиков", "Морозов"];
+const LAST_RU: &[&str] =
+    &["Иванов", "Петров", "Смирнов", "Кузнецов", "Попов", "Соколов", "Лебедев", "Козлов", "Новиков", "Морозов"];
 const FIRST_EN: &[&str] = &["John", "Emily", "Michael", "Sarah", "David", "Laura", "James", "Anna", "Robert", "Olivia"];
-const LAST_EN: &[&str] = &["Smith", "Johnson", "Brown", "Taylor", "Miller", "Wilson", "Moore", "Clark", "Hall", "Young"];
+const LAST_EN: &[&str] =
+    &["Smith", "Johnson", "Brown", "Taylor", "Miller", "Wilson", "Moore", "Clark", "Hall", "Young"];
 const DEPARTMENTS: &[&str] = &["Sales", "Engineering", "Support", "Finance", "HR", "Marketing", "Legal"];
 const CHAT_RU: &[&str] = &[
     "Привет! Начинаем через пять минут.",
@@ -157,7 +172,12 @@ pub fn generate(conn: &mut DbConnection, opts: &DemoOptions, progress: &mut dyn 
                     cpu: Some(if *kind == "mobile" { "ARM64 8 cores" } else { "Intel Core i5-1235U" }.to_owned()),
                     ip: ip.clone(),
                     last_conference: None,
-                    network_test: Some(format!("{{\"down_kbps\": {}, \"up_kbps\": {}, \"rtt_ms\": {}}}", rng.random_range(5000..100000), rng.random_range(2000..50000), rng.random_range(2..80))),
+                    network_test: Some(format!(
+                        "{{\"down_kbps\": {}, \"up_kbps\": {}, \"rtt_ms\": {}}}",
+                        rng.random_range(5000..100000),
+                        rng.random_range(2000..50000),
+                        rng.random_range(2..80)
+                    )),
                     system_info: Some(format!("{{\"ram_gb\": {}, \"camera\": \"HD Webcam\"}}", [8, 16, 32][i % 3])),
                     first_seen: t(start - Duration::days(rng.random_range(30..300))),
                     last_seen: t(seen.min(opts.now)),
@@ -219,7 +239,16 @@ pub fn generate(conn: &mut DbConnection, opts: &DemoOptions, progress: &mut dyn 
         let mut chats = Vec::new();
         let mut files = Vec::new();
         let mut recordings = Vec::new();
-        let topics = ["Weekly sync", "Планёрка отдела продаж", "Board meeting", "Обучение новых сотрудников", "Sprint review", "Совет директоров", "Town hall", "Support standup"];
+        let topics = [
+            "Weekly sync",
+            "Планёрка отдела продаж",
+            "Board meeting",
+            "Обучение новых сотрудников",
+            "Sprint review",
+            "Совет директоров",
+            "Town hall",
+            "Support standup",
+        ];
         for c in 0..30usize {
             let owner = &people[(c * 13) % people.len()];
             let (kind, mode) = match c % 3 {
@@ -241,7 +270,10 @@ pub fn generate(conn: &mut DbConnection, opts: &DemoOptions, progress: &mut dyn 
         let session_count = user_count * 3;
         for s in 0..session_count {
             let day = (s * opts.days as usize) / session_count;
-            let mut begin = start + Duration::days(day as i64) + Duration::hours(8 + rng.random_range(0..10)) + Duration::minutes(rng.random_range(0..60));
+            let mut begin = start
+                + Duration::days(day as i64)
+                + Duration::hours(8 + rng.random_range(0..10))
+                + Duration::minutes(rng.random_range(0..60));
             if matches!(begin.weekday(), Weekday::Sat | Weekday::Sun) {
                 begin -= Duration::days(2);
             }
@@ -316,7 +348,12 @@ pub fn generate(conn: &mut DbConnection, opts: &DemoOptions, progress: &mut dyn 
                     part.ip = Some("203.0.113.77".into());
                     parts.push(part);
                     if r == 1 {
-                        renames.push((cid.clone(), j + Duration::minutes(1), name.to_string(), "Пётр Петров (ООО Ромашка)".into()));
+                        renames.push((
+                            cid.clone(),
+                            j + Duration::minutes(1),
+                            name.to_string(),
+                            "Пётр Петров (ООО Ромашка)".into(),
+                        ));
                     }
                 }
                 persons += 1;
@@ -325,7 +362,11 @@ pub fn generate(conn: &mut DbConnection, opts: &DemoOptions, progress: &mut dyn 
             if kind >= 4 {
                 for m in 0..rng.random_range(0..10) {
                     let who = invited[rng.random_range(0..invited.len())];
-                    let text = if m % 2 == 0 { CHAT_RU[rng.random_range(0..CHAT_RU.len())] } else { CHAT_EN[rng.random_range(0..CHAT_EN.len())] };
+                    let text = if m % 2 == 0 {
+                        CHAT_RU[rng.random_range(0..CHAT_RU.len())]
+                    } else {
+                        CHAT_EN[rng.random_range(0..CHAT_EN.len())]
+                    };
                     chats.push(chat(begin + Duration::seconds(30 + m * 95), who, "", &id, text));
                 }
                 if s % 5 == 0 {
@@ -366,7 +407,12 @@ pub fn generate(conn: &mut DbConnection, opts: &DemoOptions, progress: &mut dyn 
                 id: id.clone(),
                 conference_id: conference,
                 title_sort: title.clone().unwrap_or_default(),
-                search: search_text([Some(id.as_str()), title.as_deref(), Some(owner.id.as_str()), Some(owner.name.as_str())]),
+                search: search_text([
+                    Some(id.as_str()),
+                    title.as_deref(),
+                    Some(owner.id.as_str()),
+                    Some(owner.name.as_str()),
+                ]),
                 title,
                 owner: owner.id.clone(),
                 multicast: mode.contains("multicast"),
@@ -387,7 +433,13 @@ pub fn generate(conn: &mut DbConnection, opts: &DemoOptions, progress: &mut dyn 
                 continue;
             }
             let text = if m % 2 == 0 { CHAT_RU[m % CHAT_RU.len()] } else { CHAT_EN[m % CHAT_EN.len()] };
-            chats.push(chat(start + Duration::minutes(rng.random_range(0..60 * 24 * i64::from(opts.days))), a, &b.id, "", text));
+            chats.push(chat(
+                start + Duration::minutes(rng.random_range(0..60 * 24 * i64::from(opts.days))),
+                a,
+                &b.id,
+                "",
+                text,
+            ));
         }
         chats.sort_by_key(|c| c.time);
 
@@ -397,7 +449,12 @@ pub fn generate(conn: &mut DbConnection, opts: &DemoOptions, progress: &mut dyn 
         summary.participations = insert_participations(conn, &parts)?;
         let mut changes = Vec::new();
         for (cid, time, old, new) in renames {
-            changes.push(NewNameChange { participation_id: participation_id(conn, &cid)?, time: t(time), old_name: old, new_name: new });
+            changes.push(NewNameChange {
+                participation_id: participation_id(conn, &cid)?,
+                time: t(time),
+                old_name: old,
+                new_name: new,
+            });
         }
         insert_name_changes(conn, &changes)?;
         insert_invitations(conn, &invitations)?;
@@ -412,8 +469,19 @@ pub fn generate(conn: &mut DbConnection, opts: &DemoOptions, progress: &mut dyn 
         for k in 0..150 {
             let when = start + Duration::minutes(rng.random_range(0..60 * 24 * i64::from(opts.days)));
             let (object_type, object, params): (&str, String, Vec<(&str, String, String)>) = match k % 6 {
-                0 => ("conference", format!("conf-{:04}", k % 30 + 1), vec![("topic", "Weekly sync".into(), "Weekly sync (new time)".into())]),
-                1 => ("conference", format!("conf-{:04}", k % 30 + 1), vec![("schedule", "Mon 10:00".into(), "Tue 11:00".into()), ("registration", "closed".into(), "open".into())]),
+                0 => (
+                    "conference",
+                    format!("conf-{:04}", k % 30 + 1),
+                    vec![("topic", "Weekly sync".into(), "Weekly sync (new time)".into())],
+                ),
+                1 => (
+                    "conference",
+                    format!("conf-{:04}", k % 30 + 1),
+                    vec![
+                        ("schedule", "Mon 10:00".into(), "Tue 11:00".into()),
+                        ("registration", "closed".into(), "open".into()),
+                    ],
+                ),
                 2 => ("server", "network".into(), vec![("max_bitrate_kbps", "4096".into(), "8192".into())]),
                 3 => ("ldap", "corp.example".into(), vec![("sync_interval_min", "60".into(), "30".into())]),
                 4 => ("user", people[k % people.len()].id.clone(), vec![("group", "Users".into(), "Managers".into())]),
@@ -431,7 +499,12 @@ pub fn generate(conn: &mut DbConnection, opts: &DemoOptions, progress: &mut dyn 
                     actor: actor.into(),
                     actor_type: actor_type.into(),
                     object_type: object_type.into(),
-                    search: search_text([Some(actor), Some(object_type), Some(object.as_str()), Some(names.join(" ").as_str())]),
+                    search: search_text([
+                        Some(actor),
+                        Some(object_type),
+                        Some(object.as_str()),
+                        Some(names.join(" ").as_str()),
+                    ]),
                     object,
                     changes: json.to_string(),
                 },
@@ -461,12 +534,17 @@ pub fn generate(conn: &mut DbConnection, opts: &DemoOptions, progress: &mut dyn 
             }
             if d % 10 == 3 {
                 let p = &people[(d as usize * 17) % people.len()];
-                let mut e = NewEvent::new(start + Duration::days(d) + Duration::hours(12), EventType::ProLicenseRevocation, true);
+                let mut e = NewEvent::new(
+                    start + Duration::days(d) + Duration::hours(12),
+                    EventType::ProLicenseRevocation,
+                    true,
+                );
                 e.user_id = Some(p.id.clone());
                 e.display_name = Some(p.name.clone());
                 e.description = Some("PRO licence returned to the pool after 30 days of inactivity".into());
                 evs.push(e);
-                let mut e = NewEvent::new(start + Duration::days(d) + Duration::hours(9), EventType::ProLicenseLimit, false);
+                let mut e =
+                    NewEvent::new(start + Duration::days(d) + Duration::hours(9), EventType::ProLicenseLimit, false);
                 e.description = Some("All 180 PRO licences are in use".into());
                 evs.push(e);
             }
@@ -627,4 +705,3 @@ pub fn is_empty(conn: &mut DbConnection) -> QueryResult<bool> {
         diesel::select(diesel::dsl::exists(call_sessions::table.select(call_sessions::id))).get_result(conn)?;
     Ok(!users && !sessions && !events::any(conn)?)
 }
-

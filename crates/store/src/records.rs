@@ -224,7 +224,8 @@ pub fn insert_config_changes(conn: &mut DbConnection, rows: &[(NewConfigChange, 
     for (change, params) in rows {
         let insert = diesel::insert_into(config_changes::table).values(change);
         on_inner!(conn, c => insert.execute(c))?;
-        let id: i64 = config_changes::table.select(diesel::dsl::max(config_changes::id)).first::<Option<i64>>(conn)?.unwrap_or(0);
+        let id: i64 =
+            config_changes::table.select(diesel::dsl::max(config_changes::id)).first::<Option<i64>>(conn)?.unwrap_or(0);
         let params: Vec<NewConfigChangeParam> =
             params.iter().map(|p| NewConfigChangeParam { change_id: id, parameter: p.clone() }).collect();
         insert_config_change_params(conn, &params)?;

@@ -87,10 +87,7 @@ mod tests {
         };
         let s = c.encode();
         assert_eq!(Cursor::decode(&s, "-time"), Ok(c));
-        assert_eq!(
-            Cursor::decode(&s, "time"),
-            Err(CursorError::OtherSort { made_for: "-time".into() })
-        );
+        assert_eq!(Cursor::decode(&s, "time"), Err(CursorError::OtherSort { made_for: "-time".into() }));
         assert_eq!(Cursor::decode("not a cursor!", "-time"), Err(CursorError::Malformed));
         assert_eq!(Cursor::decode("e30", "-time"), Err(CursorError::Malformed));
     }

@@ -80,10 +80,7 @@ impl<F: SortField> Sort<F> {
             Some(rest) => (Direction::Desc, rest),
             None => (Direction::Asc, s),
         };
-        F::ALL
-            .iter()
-            .find(|f| f.name() == name)
-            .map(|&field| Sort { field, direction })
+        F::ALL.iter().find(|f| f.name() == name).map(|&field| Sort { field, direction })
     }
 }
 

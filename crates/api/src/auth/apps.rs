@@ -160,10 +160,16 @@ pub fn validate(new: &NewOAuthApp) -> Result<(String, Vec<Scope>), AppsError> {
         return Err(AppsError::Invalid { field: "name", message: "the name must not be empty".into() });
     }
     if name.chars().count() > MAX_NAME_CHARS {
-        return Err(AppsError::Invalid { field: "name", message: format!("the name has more than {MAX_NAME_CHARS} characters") });
+        return Err(AppsError::Invalid {
+            field: "name",
+            message: format!("the name has more than {MAX_NAME_CHARS} characters"),
+        });
     }
     if name.chars().any(char::is_control) {
-        return Err(AppsError::Invalid { field: "name", message: "the name must not contain control characters".into() });
+        return Err(AppsError::Invalid {
+            field: "name",
+            message: "the name must not contain control characters".into(),
+        });
     }
     let mut scopes = Vec::new();
     for s in &new.scopes {
@@ -186,7 +192,14 @@ pub fn create(conn: &mut DbConnection, new: &NewOAuthApp, origin: &Origin) -> Re
     let (name, scopes) = validate(new)?;
     let secret = new_secret();
     let row = conn.transaction(|conn| {
-        let row = access::create_app(conn, &new_client_id(), &name, &hash_secret(&secret), &Scope::join(&scopes), to_db_time(Utc::now()))?;
+        let row = access::create_app(
+            conn,
+            &new_client_id(),
+            &name,
+            &hash_secret(&secret),
+            &Scope::join(&scopes),
+            to_db_time(Utc::now()),
+        )?;
         let description = format!(
             "OAuth application `{}` created (client id {}, scopes {})",
             row.name,
@@ -206,8 +219,10 @@ pub fn revoke(conn: &mut DbConnection, id: i64, origin: &Origin) -> Result<OAuth
     conn.transaction(|conn| {
         let row = access::app_by_id(conn, id)?.ok_or(AppsError::NotFound(id))?;
         if access::revoke_app(conn, id, to_db_time(Utc::now()))? {
-            let description =
-                format!("OAuth application `{}` revoked (client id {}); its tokens no longer work", row.name, row.client_id);
+            let description = format!(
+                "OAuth application `{}` revoked (client id {}); its tokens no longer work",
+                row.name, row.client_id
+            );
             events::insert(conn, &[origin.event(EventType::Deactivation, description, &row)])?;
         }
         let row = access::app_by_id(conn, id)?.ok_or(AppsError::NotFound(id))?;

@@ -152,7 +152,9 @@ impl Principal {
                 ip,
                 user_agent,
             },
-            Principal::App(a) => Actor { name: Some(a.name.clone()), admin_type: None, app_name: Some(a.name.clone()), ip, user_agent },
+            Principal::App(a) => {
+                Actor { name: Some(a.name.clone()), admin_type: None, app_name: Some(a.name.clone()), ip, user_agent }
+            }
         }
     }
 }
@@ -164,7 +166,11 @@ impl FromRequest for Principal {
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
         // A route whose policy is Public has no principal: taking one there is a bug.
         ready(req.extensions().get::<Principal>().cloned().ok_or_else(|| {
-            actix_web::error::InternalError::from_response("no principal", unauthorized("sign in or present an access token")).into()
+            actix_web::error::InternalError::from_response(
+                "no principal",
+                unauthorized("sign in or present an access token"),
+            )
+            .into()
         }))
     }
 }
@@ -237,7 +243,9 @@ fn invalid_token() -> HttpResponse {
 fn forbidden(detail: &str, scope: Option<Scope>) -> HttpResponse {
     let mut res = problem(StatusCode::FORBIDDEN, "insufficient-scope", "Forbidden", detail);
     if let Some(scope) = scope
-        && let Ok(v) = HeaderValue::from_str(&format!("Bearer realm=\"confreports\", error=\"insufficient_scope\", scope=\"{scope}\""))
+        && let Ok(v) = HeaderValue::from_str(&format!(
+            "Bearer realm=\"confreports\", error=\"insufficient_scope\", scope=\"{scope}\""
+        ))
     {
         res.headers_mut().insert(header::WWW_AUTHENTICATE, v);
     }
@@ -292,7 +300,11 @@ async fn authenticate(state: &AppState, cred: Credential) -> Result<Found, actix
                 }
                 // The token's scopes, but never more than the application still holds.
                 let granted = Scope::parse_list(&app.scopes).unwrap_or_default();
-                let scopes = Scope::parse_list(&claims.scope).unwrap_or_default().into_iter().filter(|s| granted.contains(s)).collect();
+                let scopes = Scope::parse_list(&claims.scope)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|s| granted.contains(s))
+                    .collect();
                 Ok(Found::Principal(Principal::App(AppPrincipal { client_id: app.client_id, name: app.name, scopes })))
             })
             .await
@@ -356,7 +368,12 @@ pub async fn guard(
         return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
     }
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
-        return Ok(req.into_response(problem(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal server error", "no state")));
+        return Ok(req.into_response(problem(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Internal server error",
+            "no state",
+        )));
     };
     let principal = match authenticate(&state, credential(&req)).await? {
         Found::Principal(p) => p,

@@ -199,7 +199,11 @@ fn internal(e: ApiError) -> HttpResponse {
 /// Why a request to the OAuth endpoints is refused before its own work starts.
 enum Refusal {
     /// An RFC 6749 error.
-    OAuth { status: StatusCode, error: &'static str, description: String },
+    OAuth {
+        status: StatusCode,
+        error: &'static str,
+        description: String,
+    },
     /// Too many failed client authentications.
     SlowDown(Duration),
     Internal(ApiError),
@@ -317,7 +321,9 @@ fn credentials(req: &HttpRequest, form: &Form) -> Result<Credentials, Refusal> {
     }
     match (form.get("client_id"), form.get("client_secret")) {
         (Some(id), Some(secret)) => Ok(Credentials { client_id: id.to_owned(), secret: secret.to_owned() }),
-        _ => Err(Refusal::invalid_client("authenticate the client with HTTP Basic or with client_id and client_secret")),
+        _ => {
+            Err(Refusal::invalid_client("authenticate the client with HTTP Basic or with client_id and client_secret"))
+        }
     }
 }
 
@@ -607,9 +613,7 @@ pub async fn introspect_token(state: web::Data<AppState>, req: HttpRequest, body
 )]
 #[get("/.well-known/jwks.json")]
 pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
-        .json(state.auth.keys.jwks())
+    HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "public, max-age=300")).json(state.auth.keys.jwks())
 }
 
 #[cfg(test)]
@@ -623,7 +627,8 @@ mod tests {
         assert_eq!(form_decode("bad%2"), None);
         assert_eq!(form_decode("bad%+f"), None);
         let encoded = base64::engine::general_purpose::STANDARD.encode("app%5Fx:s%3Acret");
-        let creds = basic_credentials(&HeaderValue::from_str(&format!("Basic {encoded}")).expect("header")).expect("basic");
+        let creds =
+            basic_credentials(&HeaderValue::from_str(&format!("Basic {encoded}")).expect("header")).expect("basic");
         assert_eq!((creds.client_id.as_str(), creds.secret.as_str()), ("app_x", "s:cret"));
         assert!(basic_credentials(&HeaderValue::from_static("Bearer abc")).is_none());
         assert!(basic_credentials(&HeaderValue::from_static("Basic !!!")).is_none());

@@ -2,7 +2,6 @@
 //! administrator and their preferences.
 
 use actix_web::cookie::{Cookie, SameSite};
-use diesel::Connection as _;
 use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use chrono::{Duration, Utc};
 use chrono_tz::Tz;
@@ -10,6 +9,7 @@ use confreports_store::access::{self, AdminRow};
 use confreports_store::events::{self, NewEvent};
 use confreports_store::report::to_db_time;
 use confreports_types::{EventType, LoginRequest, Me, Preferences, Problem};
+use diesel::Connection as _;
 
 use crate::auth::{
     AdminPrincipal, Principal, SESSION_COOKIE, admin_principal, csrf_token_for, password, random_token, request_origin,
@@ -71,7 +71,11 @@ enum Outcome {
     security(())
 )]
 #[post("/auth/login")]
-pub async fn sign_in(state: web::Data<AppState>, req: HttpRequest, body: web::Json<LoginRequest>) -> ApiResult<HttpResponse> {
+pub async fn sign_in(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<LoginRequest>,
+) -> ApiResult<HttpResponse> {
     let LoginRequest { login, password } = body.into_inner();
     let (ip_text, user_agent) = request_origin(&req);
     let ip = req.peer_addr().map(|a| a.ip());
@@ -104,7 +108,11 @@ pub async fn sign_in(state: web::Data<AppState>, req: HttpRequest, body: web::Js
         };
         // The account's own growing delay.
         if let Some(last) = row.last_failed_at {
-            let wait = throttle::backoff(row.failed_attempts.max(0) as u32, settings.throttle_base_ms, settings.throttle_cap_ms);
+            let wait = throttle::backoff(
+                row.failed_attempts.max(0) as u32,
+                settings.throttle_base_ms,
+                settings.throttle_cap_ms,
+            );
             let elapsed = (now.naive_utc() - last).to_std().unwrap_or_default();
             if elapsed < wait {
                 return Ok(Outcome::Throttled(wait - elapsed));
@@ -119,7 +127,8 @@ pub async fn sign_in(state: web::Data<AppState>, req: HttpRequest, body: web::Js
         if !password_ok {
             conn.transaction(|conn| {
                 let lock_until = to_db_time(now + Duration::minutes(settings.lock_minutes));
-                let now_locked = access::record_failed_login(conn, row.id, to_db_time(now), settings.lock_after, lock_until)?;
+                let now_locked =
+                    access::record_failed_login(conn, row.id, to_db_time(now), settings.lock_after, lock_until)?;
                 let mut evs = vec![failure_event(Some(&row), WRONG_CREDENTIALS)];
                 if now_locked {
                     let mut lock = failure_event(Some(&row), "");
@@ -312,4 +321,3 @@ pub fn unlock_expired(conn: &mut confreports_store::DbConnection) -> diesel::Que
         Ok(cleared.len())
     })
 }
-

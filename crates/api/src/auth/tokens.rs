@@ -52,7 +52,12 @@ pub struct TokenKeys {
 
 impl TokenKeys {
     /// Loads the signing key from `data_dir`, creating it (mode 0600) when absent.
-    pub fn load_or_create(data_dir: &Path, issuer: String, audience: String, ttl_seconds: i64) -> std::io::Result<Self> {
+    pub fn load_or_create(
+        data_dir: &Path,
+        issuer: String,
+        audience: String,
+        ttl_seconds: i64,
+    ) -> std::io::Result<Self> {
         let path = data_dir.join(KEY_FILE);
         let key = match std::fs::read_to_string(&path) {
             Ok(pem) => SigningKey::from_pkcs8_pem(&pem)
@@ -85,7 +90,11 @@ impl TokenKeys {
     }
 
     /// Issues an access token for `client_id` with `scopes`.
-    pub fn issue(&self, client_id: &str, scopes: &[Scope]) -> Result<(String, AccessClaims), jsonwebtoken::errors::Error> {
+    pub fn issue(
+        &self,
+        client_id: &str,
+        scopes: &[Scope],
+    ) -> Result<(String, AccessClaims), jsonwebtoken::errors::Error> {
         let now = Utc::now().timestamp();
         let claims = AccessClaims {
             iss: self.issuer.clone(),

@@ -22,7 +22,10 @@ pub struct TestDb {
 enum Cleanup {
     /// Removed when dropped.
     File(#[expect(dead_code, reason = "held for its Drop")] tempdir::Dir),
-    Postgres { admin_url: String, name: String },
+    Postgres {
+        admin_url: String,
+        name: String,
+    },
 }
 
 mod tempdir {
@@ -49,7 +52,10 @@ impl TestDb {
             Backend::Postgres => {
                 let admin_url = std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())?;
                 let name = format!("confreports_test_{tag}");
-                let mut admin = DbUrl::parse(&admin_url).expect("TEST_DATABASE_URL").connect().expect("connect to TEST_DATABASE_URL");
+                let mut admin = DbUrl::parse(&admin_url)
+                    .expect("TEST_DATABASE_URL")
+                    .connect()
+                    .expect("connect to TEST_DATABASE_URL");
                 admin.batch_execute(&format!("CREATE DATABASE {name}")).expect("create test database");
                 let mut url = url::Url::parse(&admin_url).expect("TEST_DATABASE_URL is a URL");
                 url.set_path(&name);

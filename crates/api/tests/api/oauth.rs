@@ -52,7 +52,12 @@ fn post_form(uri: &str, body: String) -> TestRequest {
 
 async fn create_client(app: &TestApp, name: &str, scopes: &[&str]) -> Client {
     let res = app
-        .call_as(&Caller::Admin(app.root.clone()), "POST", "/api/v1/oauth-apps", Some(json!({"name": name, "scopes": scopes})))
+        .call_as(
+            &Caller::Admin(app.root.clone()),
+            "POST",
+            "/api/v1/oauth-apps",
+            Some(json!({"name": name, "scopes": scopes})),
+        )
         .await;
     assert_eq!(res.status, 201, "{}", res.text());
     let body = res.json();

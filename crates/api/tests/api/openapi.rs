@@ -5,10 +5,7 @@ fn committed_openapi_document_is_current() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../openapi/openapi.json");
     let committed = std::fs::read_to_string(path).unwrap_or_default();
     let generated = confreports_api::openapi::document_json();
-    assert!(
-        committed == generated,
-        "openapi/openapi.json is stale: run `make openapi` and commit the result"
-    );
+    assert!(committed == generated, "openapi/openapi.json is stale: run `make openapi` and commit the result");
 }
 
 #[test]

@@ -25,7 +25,8 @@ pub struct Answer {
 
 impl Answer {
     pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
     }
 
     pub fn text(&self) -> String {
@@ -40,7 +41,8 @@ impl Answer {
     pub fn assert_problem(&self, status: u16, field: &str) {
         self.assert_status_problem(status);
         let p = self.json();
-        let fields: Vec<&str> = p["errors"].as_array().map(|e| e.iter().filter_map(|e| e["field"].as_str()).collect()).unwrap_or_default();
+        let fields: Vec<&str> =
+            p["errors"].as_array().map(|e| e.iter().filter_map(|e| e["field"].as_str()).collect()).unwrap_or_default();
         assert!(fields.contains(&field), "problem should name `{field}`: {p}");
     }
 
@@ -71,7 +73,16 @@ pub enum Caller {
     Bearer(String),
 }
 
-type BoxedService = Rc<dyn Service<actix_http::Request, Response = ServiceResponse<BoxBody>, Error = actix_web::Error, Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<ServiceResponse<BoxBody>, actix_web::Error>>>>>>;
+type BoxedService = Rc<
+    dyn Service<
+            actix_http::Request,
+            Response = ServiceResponse<BoxBody>,
+            Error = actix_web::Error,
+            Future = std::pin::Pin<
+                Box<dyn std::future::Future<Output = Result<ServiceResponse<BoxBody>, actix_web::Error>>>,
+            >,
+        >,
+>;
 
 pub struct TestApp {
     service: BoxedService,
@@ -111,7 +122,13 @@ pub async fn app_with(db: &TestDb, settings: AuthSettings) -> TestApp {
     let svc = test::init_service(confreports_api::build(state)).await;
     let svc = Rc::new(svc);
     let service: BoxedService = Rc::new(BoxService(svc));
-    let mut app = TestApp { service, pool, auth, root: Session { cookie: String::new(), csrf: String::new() }, _keys: tempdir::Dir(keys) };
+    let mut app = TestApp {
+        service,
+        pool,
+        auth,
+        root: Session { cookie: String::new(), csrf: String::new() },
+        _keys: tempdir::Dir(keys),
+    };
     app.create_admin(ROOT_LOGIN, "sysadmin", ROOT_PASSWORD);
     app.root = app.sign_in(ROOT_LOGIN, ROOT_PASSWORD).await;
     app
@@ -126,7 +143,8 @@ where
 {
     type Response = ServiceResponse<BoxBody>;
     type Error = actix_web::Error;
-    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<ServiceResponse<BoxBody>, actix_web::Error>>>>;
+    type Future =
+        std::pin::Pin<Box<dyn std::future::Future<Output = Result<ServiceResponse<BoxBody>, actix_web::Error>>>>;
 
     actix_web::dev::always_ready!();
 
@@ -180,7 +198,9 @@ impl TestApp {
             .insert_header(("user-agent", "confreports-tests"));
         match caller {
             Caller::Anonymous => {}
-            Caller::Admin(s) => req = req.insert_header(("cookie", s.cookie.clone())).insert_header(("x-csrf-token", s.csrf.clone())),
+            Caller::Admin(s) => {
+                req = req.insert_header(("cookie", s.cookie.clone())).insert_header(("x-csrf-token", s.csrf.clone()))
+            }
             Caller::AdminNoCsrf(s) => req = req.insert_header(("cookie", s.cookie.clone())),
             Caller::Bearer(t) => req = req.insert_header(("authorization", format!("Bearer {t}"))),
         }
