@@ -1,5 +1,6 @@
-// Shared set-up of the e2e tests: Debian's Chromium driven by playwright-core, and a page that
-// records every console error, uncaught exception and CSP violation so a test can fail on them.
+// Shared set-up of the e2e tests: Debian's Chromium driven by playwright-core, a page that
+// records every console error, uncaught exception and CSP violation so a test can fail on them,
+// and signing in as one of the administrators scripts/e2e.sh created.
 
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +9,25 @@ import { chromium } from 'playwright-core';
 export const BASE_URL = (process.env.BASE_URL ?? '').replace(/\/+$/, '');
 
 export const ARTIFACTS = fileURLToPath(new URL('../artifacts/', import.meta.url));
+
+/** The administrators scripts/e2e.sh creates (role sysadmin, and role security). */
+export const ADMIN = account('ADMIN');
+export const AUDITOR = account('AUDITOR');
+
+function account(name) {
+  return {
+    login: process.env[`E2E_${name}_LOGIN`] ?? '',
+    password: process.env[`E2E_${name}_PASSWORD`] ?? '',
+  };
+}
+
+/**
+ * Console errors every page may show: the browser logs the 401 of `GET /auth/me` that tells a
+ * signed-out app to show its sign-in page, and the 429 of a sign-in that came too soon after a
+ * wrong password from the same address (another test's, run in parallel): `signIn` waits and
+ * tries again.
+ */
+const EXPECTED = [/status of 401 .*\/api\/v1\/auth\/me\b/, /status of 429 .*\/api\/v1\/auth\/login\b/];
 
 export function launchBrowser() {
   if (!BASE_URL) {
@@ -30,7 +50,8 @@ export function launchBrowser() {
 
 /**
  * Opens a page whose problems end up in `problems` (strings). `allow` lists patterns of console
- * errors a test expects (for example a request that is meant to fail).
+ * errors a test expects (for example a request that is meant to fail); each is tried on the
+ * message followed by the URL it names.
  */
 export async function openPage(browser, { allow = [], colorScheme = 'light' } = {}) {
   const context = await browser.newContext({
@@ -52,9 +73,9 @@ export async function openPage(browser, { allow = [], colorScheme = 'light' } = 
   });
   page.on('console', (msg) => {
     if (msg.type() !== 'error') return;
-    const text = msg.text();
-    if (allow.some((pattern) => pattern.test(text))) return;
-    problems.push(`console error: ${text} (${msg.location().url ?? ''})`);
+    const text = `${msg.text()} (${msg.location().url ?? ''})`;
+    if (EXPECTED.concat(allow).some((pattern) => pattern.test(text))) return;
+    problems.push(`console error: ${text}`);
   });
   page.on('pageerror', (err) => problems.push(`uncaught: ${err.message}`));
   page.on('requestfailed', (req) => {
@@ -64,6 +85,34 @@ export async function openPage(browser, { allow = [], colorScheme = 'light' } = 
   });
 
   return { context, page, problems };
+}
+
+/**
+ * Signs in through the sign-in form the app shows in place of the page at the address (the
+ * page must be loading or loaded), then waits for the app shell.
+ */
+export async function signIn(page, { login, password } = ADMIN) {
+  if (!login || !password) {
+    throw new Error('E2E_*_LOGIN / E2E_*_PASSWORD are not set: run the tests through scripts/e2e.sh');
+  }
+  const signedIn = page.getByTestId('current-user').filter({ hasText: login });
+  const throttled = page.getByTestId('signin-wait');
+  for (let attempt = 1; ; attempt++) {
+    await page.getByTestId('signin-login').fill(login);
+    await page.getByTestId('signin-password').fill(password);
+    await page.getByTestId('signin-submit').click();
+    await signedIn.or(throttled).first().waitFor();
+    if (await signedIn.isVisible()) return;
+    if (attempt === 3) throw new Error(`sign-in of ${login} throttled ${attempt} times`);
+    // The form holds its button until the wait the server asked for has passed.
+    await page.locator('[data-testid="signin-submit"]:enabled').waitFor({ timeout: 35_000 });
+  }
+}
+
+/** Opens `path` (signed out) and signs in there. */
+export async function gotoSignedIn(page, path = '/', who = ADMIN) {
+  await page.goto(`${BASE_URL}${path}`);
+  await signIn(page, who);
 }
 
 /** The rows shown: `{ id, type, time }` each (`time` as RFC 3339). */

@@ -1,24 +1,37 @@
 //! The HTTP API of the server, one function per endpoint, all on the same origin under `/api/v1`.
 //!
-//! Each call registers an abort on the reactive owner that issued it, so a page that goes away
+//! Requests carry the session cookie (`credentials: same-origin`; the cookie is HttpOnly, so the
+//! app never sees it). Requests that change something carry the `X-CSRF-Token` of the session,
+//! which this module remembers from the last [`Me`] the server sent. An answer 401 to any call
+//! but the sign-in itself means the session is gone: the handler set by [`on_unauthorized`] runs
+//! (the app goes back to its sign-in page).
+//!
+//! Each read registers an abort on the reactive owner that issued it, so a page that goes away
 //! cancels its in-flight requests instead of letting them finish into nothing.
 
+use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
 
-use confreports_types::{Event, EventFilterParams, Page, PageParams, Problem, RangeParams};
-use gloo_net::http::{Request, Response};
+use confreports_types::{
+    Event, EventFilterParams, LoginRequest, Me, Page, PageParams, Preferences, Problem, RangeParams,
+};
+use gloo_net::http::{Request, RequestBuilder, Response};
 use leptos::prelude::on_cleanup;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use web_sys::RequestCredentials;
 
 const BASE: &str = "/api/v1";
+const CSRF_HEADER: &str = "X-CSRF-Token";
 
 /// Why a call failed, worded for the person looking at the page.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ApiError {
     /// The server answered with problem details (`application/problem+json`).
     Problem(Problem),
+    /// 429: too many requests; `retry_after` is the wait the server asked for, in seconds.
+    Throttled { problem: Option<Problem>, retry_after: Option<u32> },
     /// The server answered with an error status but no problem details.
     Status { status: u16, text: String },
     /// No answer: the server is down or the network failed.
@@ -27,10 +40,41 @@ pub enum ApiError {
     Decode(String),
 }
 
+impl ApiError {
+    /// The HTTP status of the answer, if there was one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ApiError::Problem(problem) => Some(problem.status),
+            ApiError::Throttled { .. } => Some(429),
+            ApiError::Status { status, .. } => Some(*status),
+            ApiError::Network(_) | ApiError::Decode(_) => None,
+        }
+    }
+
+    /// The message the server gave for one field of the request, if it named that field.
+    pub fn field_message(&self, field: &str) -> Option<String> {
+        let ApiError::Problem(problem) = self else {
+            return None;
+        };
+        problem.errors.iter().flatten().find(|e| e.field == field).map(|e| e.message.clone())
+    }
+}
+
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ApiError::Problem(problem) => f.write_str(&problem.detail),
+            ApiError::Throttled { problem, retry_after } => {
+                match problem {
+                    Some(problem) if !problem.detail.is_empty() => f.write_str(&problem.detail)?,
+                    _ => f.write_str("Too many requests.")?,
+                }
+                match retry_after {
+                    Some(1) => f.write_str(" Try again in 1 second."),
+                    Some(s) => write!(f, " Try again in {s} seconds."),
+                    None => f.write_str(" Try again later."),
+                }
+            }
             ApiError::Status { status, text } if text.is_empty() => {
                 write!(f, "the server answered {status}")
             }
@@ -43,17 +87,92 @@ impl fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {}
 
+thread_local! {
+    /// The CSRF token of the session, from the last `Me` the server sent.
+    static CSRF_TOKEN: RefCell<Option<String>> = const { RefCell::new(None) };
+    /// Runs when a call is answered 401 (the session expired or was ended elsewhere).
+    static ON_UNAUTHORIZED: RefCell<Option<Box<dyn Fn()>>> = const { RefCell::new(None) };
+}
+
+/// Sets what happens when the server says the session is gone (an answer 401).
+pub fn on_unauthorized(handler: impl Fn() + 'static) {
+    ON_UNAUTHORIZED.with(|h| *h.borrow_mut() = Some(Box::new(handler)));
+}
+
+fn remember(me: &Me) {
+    CSRF_TOKEN.with(|t| *t.borrow_mut() = Some(me.csrf_token.clone()));
+}
+
+fn forget_session() {
+    CSRF_TOKEN.with(|t| *t.borrow_mut() = None);
+}
+
+fn session_lost() {
+    forget_session();
+    // Taken out while it runs, so that a handler that calls the API again cannot re-enter.
+    let handler = ON_UNAUTHORIZED.with(|h| h.borrow_mut().take());
+    if let Some(handler) = handler {
+        handler();
+        ON_UNAUTHORIZED.with(|h| {
+            h.borrow_mut().get_or_insert(handler);
+        });
+    }
+}
+
+// --- auth ---------------------------------------------------------------------------------------
+
+/// `POST /auth/login`: signs in; the server sets the session cookie. A wrong login or password
+/// is a [`ApiError::Problem`] 401, too many attempts an [`ApiError::Throttled`].
+pub async fn login(request: &LoginRequest) -> Result<Me, ApiError> {
+    let response = send(plain(Request::post(&format!("{BASE}/auth/login"))).json(request), false).await?;
+    let me: Me = decode(response).await?;
+    remember(&me);
+    Ok(me)
+}
+
+/// `GET /auth/me`: the signed-in administrator, or `None` when nobody is signed in.
+pub fn me() -> impl Future<Output = Result<Option<Me>, ApiError>> {
+    let request = get(format!("{BASE}/auth/me"));
+    async move {
+        let response = request.send().await.map_err(|e| ApiError::Network(e.to_string()))?;
+        if response.status() == 401 {
+            forget_session();
+            return Ok(None);
+        }
+        if !response.ok() {
+            return Err(error_from(response).await);
+        }
+        let me: Me = decode(response).await?;
+        remember(&me);
+        Ok(Some(me))
+    }
+}
+
+/// `POST /auth/logout`: ends the session (the server clears its cookie).
+pub async fn logout() -> Result<(), ApiError> {
+    let result = send(with_csrf(Request::post(&format!("{BASE}/auth/logout"))).build(), true).await;
+    forget_session();
+    result.map(drop)
+}
+
+/// `PUT /auth/me/preferences`: saves the preferences; answers the administrator with them.
+pub async fn update_preferences(preferences: &Preferences) -> Result<Me, ApiError> {
+    let response =
+        send(with_csrf(Request::put(&format!("{BASE}/auth/me/preferences"))).json(preferences), true).await?;
+    let me: Me = decode(response).await?;
+    remember(&me);
+    Ok(me)
+}
+
+// --- reports ------------------------------------------------------------------------------------
+
 /// `GET /events`: one page of the Events report.
 pub fn list_events(
     filter: &EventFilterParams,
     range: &RangeParams,
     page: &PageParams,
 ) -> impl Future<Output = Result<Page<Event>, ApiError>> + use<> {
-    let query = QueryString::default()
-        .push(filter)
-        .push(range)
-        .push(page)
-        .finish();
+    let query = QueryString::default().push(filter).push(range).push(page).finish();
     get_json(format!("{BASE}/events?{query}"))
 }
 
@@ -81,8 +200,10 @@ impl QueryString {
     }
 }
 
-/// GETs `url` and decodes its JSON, aborting the request when the calling owner is cleaned up.
-fn get_json<T: DeserializeOwned>(url: String) -> impl Future<Output = Result<T, ApiError>> {
+// --- plumbing -----------------------------------------------------------------------------------
+
+/// A GET of JSON that is aborted when the calling reactive owner is cleaned up.
+fn get(url: String) -> RequestBuilder {
     let controller = web_sys::AbortController::new().ok();
     let signal = controller.as_ref().map(|c| c.signal());
     if let Some(controller) = controller {
@@ -90,39 +211,94 @@ fn get_json<T: DeserializeOwned>(url: String) -> impl Future<Output = Result<T, 
         let controller = send_wrapper::SendWrapper::new(controller);
         on_cleanup(move || controller.abort());
     }
+    plain(Request::get(&url)).abort_signal(signal.as_ref())
+}
+
+/// GETs `url` and decodes its JSON, aborting the request when the calling owner is cleaned up.
+fn get_json<T: DeserializeOwned>(url: String) -> impl Future<Output = Result<T, ApiError>> {
+    let request = get(url);
     async move {
-        let response = Request::get(&url)
-            .header("Accept", "application/json")
-            .abort_signal(signal.as_ref())
-            .send()
-            .await
-            .map_err(|e| ApiError::Network(e.to_string()))?;
+        let response = request.send().await.map_err(|e| ApiError::Network(e.to_string()))?;
         if !response.ok() {
+            if response.status() == 401 {
+                session_lost();
+            }
             return Err(error_from(response).await);
         }
-        response
-            .json::<T>()
-            .await
-            .map_err(|e| ApiError::Decode(e.to_string()))
+        decode(response).await
     }
+}
+
+/// A request that expects JSON back and sends the session cookie.
+fn plain(builder: RequestBuilder) -> RequestBuilder {
+    builder.header("Accept", "application/json").credentials(RequestCredentials::SameOrigin)
+}
+
+/// A request that changes something: it also carries the session's CSRF token.
+fn with_csrf(builder: RequestBuilder) -> RequestBuilder {
+    let token = CSRF_TOKEN.with(|t| t.borrow().clone()).unwrap_or_default();
+    plain(builder).header(CSRF_HEADER, &token)
+}
+
+/// Sends a built request; an error status becomes an [`ApiError`] (and, when `signed_in` and
+/// the answer is 401, the session is taken as lost).
+async fn send(request: Result<Request, gloo_net::Error>, signed_in: bool) -> Result<Response, ApiError> {
+    let request = request.map_err(|e| ApiError::Network(e.to_string()))?;
+    let response = request.send().await.map_err(|e| ApiError::Network(e.to_string()))?;
+    if response.ok() {
+        return Ok(response);
+    }
+    if signed_in && response.status() == 401 {
+        session_lost();
+    }
+    Err(error_from(response).await)
+}
+
+async fn decode<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> {
+    response.json::<T>().await.map_err(|e| ApiError::Decode(e.to_string()))
 }
 
 async fn error_from(response: Response) -> ApiError {
     let status = response.status();
-    let is_problem = response
-        .headers()
-        .get("content-type")
-        .is_some_and(|t| t.starts_with("application/problem+json"));
-    let problem = if is_problem {
-        response.json::<Problem>().await.ok()
-    } else {
-        None
-    };
+    let is_problem = response.headers().get("content-type").is_some_and(|t| t.starts_with("application/problem+json"));
+    let retry_after = response.headers().get("retry-after").and_then(|s| s.trim().parse::<u32>().ok());
+    let problem = if is_problem { response.json::<Problem>().await.ok() } else { None };
+    if status == 429 {
+        return ApiError::Throttled { problem, retry_after };
+    }
     match problem {
         Some(problem) => ApiError::Problem(problem),
-        None => ApiError::Status {
-            status,
-            text: response.status_text(),
-        },
+        None => ApiError::Status { status, text: response.status_text() },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_throttled_answer_says_how_long_to_wait() {
+        let throttled = |retry_after| ApiError::Throttled { problem: None, retry_after };
+        assert_eq!(throttled(Some(30)).to_string(), "Too many requests. Try again in 30 seconds.");
+        assert_eq!(throttled(Some(1)).to_string(), "Too many requests. Try again in 1 second.");
+        assert_eq!(throttled(None).to_string(), "Too many requests. Try again later.");
+        assert_eq!(throttled(None).status(), Some(429));
+    }
+
+    #[test]
+    fn field_messages_come_from_the_problem() {
+        let problem = ApiError::Problem(Problem {
+            kind: "about:blank".into(),
+            title: "Invalid parameter".into(),
+            status: 400,
+            detail: "unknown time zone".into(),
+            errors: Some(vec![confreports_types::problem::FieldError {
+                field: "time_zone".into(),
+                message: "unknown time zone `Mars/Base`".into(),
+            }]),
+        });
+        assert_eq!(problem.field_message("time_zone").as_deref(), Some("unknown time zone `Mars/Base`"));
+        assert_eq!(problem.field_message("date_format"), None);
+        assert_eq!(problem.status(), Some(400));
     }
 }

@@ -2,8 +2,11 @@
 
 mod api;
 mod app;
+mod auth;
 mod components;
 mod pages;
+mod theme;
+mod time_format;
 mod url_query;
 
 fn main() {

@@ -27,42 +27,19 @@ impl EventsQuery {
         // Decoded here in one pass, as a form would be (the router's own map decodes twice).
         let pairs: Vec<(String, String)> =
             serde_html_form::from_str(search.trim_start_matches('?')).unwrap_or_default();
-        let all = |name: &str| -> Vec<String> {
-            pairs
-                .iter()
-                .filter(|(k, _)| k == name)
-                .map(|(_, v)| v.clone())
-                .collect()
-        };
-        let last = |name: &str| {
-            pairs
-                .iter()
-                .rev()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.as_str())
-        };
-        let text = |name: &str| {
-            last(name)
-                .filter(|v| !v.trim().is_empty())
-                .map(str::to_owned)
-        };
+        let all =
+            |name: &str| -> Vec<String> { pairs.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect() };
+        let last = |name: &str| pairs.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+        let text = |name: &str| last(name).filter(|v| !v.trim().is_empty()).map(str::to_owned);
         EventsQuery {
             filter: EventFilterParams {
-                event_type: all("type")
-                    .iter()
-                    .filter_map(|t| EventType::parse(t))
-                    .collect(),
+                event_type: all("type").iter().filter_map(|t| EventType::parse(t)).collect(),
                 user: all("user"),
                 ip: all("ip"),
                 endpoint: all("endpoint"),
                 success: last("success").and_then(|s| s.parse().ok()),
             },
-            range: RangeParams {
-                from: text("from"),
-                to: text("to"),
-                tz: text("tz"),
-                q: text("q"),
-            },
+            range: RangeParams { from: text("from"), to: text("to"), tz: text("tz"), q: text("q") },
             page: PageParams {
                 sort: text("sort"),
                 limit: last("limit").and_then(|l| l.parse().ok()),
@@ -72,11 +49,7 @@ impl EventsQuery {
     }
 
     pub fn to_query_string(&self) -> String {
-        QueryString::default()
-            .push(&self.filter)
-            .push(&self.range)
-            .push(&self.page)
-            .finish()
+        QueryString::default().push(&self.filter).push(&self.range).push(&self.page).finish()
     }
 
     pub fn sort(&self) -> &str {
@@ -89,10 +62,7 @@ impl EventsQuery {
     }
 
     /// The same view with other filters: back to the first page, same sort.
-    pub fn refiltered(
-        &self,
-        change: impl FnOnce(&mut EventFilterParams, &mut RangeParams),
-    ) -> Self {
+    pub fn refiltered(&self, change: impl FnOnce(&mut EventFilterParams, &mut RangeParams)) -> Self {
         let mut next = self.clone();
         change(&mut next.filter, &mut next.range);
         next.page.cursor = None;
@@ -101,13 +71,7 @@ impl EventsQuery {
 
     /// The same filters without any of them, keeping the sort.
     pub fn cleared(&self) -> Self {
-        EventsQuery {
-            page: PageParams {
-                cursor: None,
-                ..self.page.clone()
-            },
-            ..Default::default()
-        }
+        EventsQuery { page: PageParams { cursor: None, ..self.page.clone() }, ..Default::default() }
     }
 
     /// The other direction of the time sort, from the first page (a cursor belongs to one sort).
@@ -134,11 +98,7 @@ pub fn use_events_query() -> (Memo<EventsQuery>, Callback<EventsQuery>) {
     let go = Callback::new(move |next: EventsQuery| {
         let path = location.pathname.get_untracked();
         let qs = next.to_query_string();
-        let url = if qs.is_empty() {
-            path
-        } else {
-            format!("{path}?{qs}")
-        };
+        let url = if qs.is_empty() { path } else { format!("{path}?{qs}") };
         navigate(&url, NavigateOptions::default());
     });
     (query, go)

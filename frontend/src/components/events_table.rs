@@ -1,6 +1,9 @@
-use chrono::{DateTime, Local, Utc};
+use chrono::{DateTime, Utc};
 use confreports_types::Event;
 use leptos::prelude::*;
+
+use crate::auth::use_auth;
+use crate::time_format::format_time;
 
 /// The rows of one page of the Events report; the Time header toggles the sort.
 #[component]
@@ -11,6 +14,8 @@ pub fn EventsTable(
     sort: Signal<String>,
     on_toggle_time_sort: Callback<()>,
 ) -> impl IntoView {
+    let preferences = use_auth().preferences;
+    let time_zone = move || preferences.with(|p| p.time_zone.clone());
     let time_sort = move || match sort.get().as_str() {
         "-time" => Some(("descending", "▼")),
         "time" => Some(("ascending", "▲")),
@@ -34,6 +39,9 @@ pub fn EventsTable(
                                 on:click=move |_| on_toggle_time_sort.run(())
                             >
                                 "Time"
+                                <span class="tz-label" data-testid="time-zone-label">
+                                    {time_zone}
+                                </span>
                                 <span class="sort-mark" aria-hidden="true">
                                     {move || time_sort().map_or("", |(_, mark)| mark)}
                                 </span>
@@ -58,11 +66,14 @@ pub fn EventsTable(
 #[component]
 fn EventRow(event: Event) -> impl IntoView {
     let event_type = event.event_type;
+    let preferences = use_auth().preferences;
+    let time = event.time;
+    let shown = move || preferences.with(|p| format_time(time, &p.time_zone, p.date_format));
     view! {
         <tr data-testid="event-row" data-event-id=event.id class:failed=!event.success>
             <td class="nowrap" data-testid="event-time">
                 <time datetime=event.time.to_rfc3339() title=utc_title(event.time)>
-                    {local_time(event.time)}
+                    {shown}
                 </time>
             </td>
             <td data-testid="event-type">
@@ -81,14 +92,6 @@ fn EventRow(event: Event) -> impl IntoView {
             <td class="wide" data-testid="event-description">{optional(event.description)}</td>
         </tr>
     }
-}
-
-/// The browser's local time; the page will follow the time zone of the preferences once they
-/// exist.
-fn local_time(time: DateTime<Utc>) -> String {
-    time.with_timezone(&Local)
-        .format("%Y-%m-%d %H:%M:%S")
-        .to_string()
 }
 
 fn utc_title(time: DateTime<Utc>) -> String {

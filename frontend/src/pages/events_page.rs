@@ -5,6 +5,7 @@ use confreports_types::PageParams;
 use leptos::prelude::*;
 
 use crate::api;
+use crate::auth::use_auth;
 use crate::components::event_type_filter::EventTypeFilter;
 use crate::components::events_table::EventsTable;
 use crate::components::pager::Pager;
@@ -15,13 +16,15 @@ use crate::url_query::use_events_query;
 #[component]
 pub fn EventsPage() -> impl IntoView {
     let (query, go) = use_events_query();
+    let preferences = use_auth().preferences;
+    let time_zone = Memo::new(move |_| preferences.with(|p| p.time_zone.clone()));
 
     let events = LocalResource::new(move || {
         let q = query.get();
-        let page = PageParams {
-            limit: q.page.limit.or(Some(PageParams::DEFAULT_LIMIT)),
-            ..q.page
-        };
+        // The server reads dates without a `tz` in the administrator's time zone: when that
+        // changes, so may the rows.
+        time_zone.track();
+        let page = PageParams { limit: q.page.limit.or(Some(PageParams::DEFAULT_LIMIT)), ..q.page };
         api::list_events(&q.filter, &q.range, &page)
     });
     let (pending, set_pending) = signal(false);
@@ -31,32 +34,21 @@ pub fn EventsPage() -> impl IntoView {
     let sort = Signal::derive(move || query.with(|q| q.sort().to_owned()));
 
     let set_types = Callback::new(move |types| {
-        go.run(
-            query
-                .get_untracked()
-                .refiltered(|filter, _| filter.event_type = types),
-        );
+        go.run(query.get_untracked().refiltered(|filter, _| filter.event_type = types));
     });
     let set_search = Callback::new(move |text: String| {
-        go.run(
-            query
-                .get_untracked()
-                .refiltered(|_, range| range.q = Some(text).filter(|t| !t.is_empty())),
-        );
+        go.run(query.get_untracked().refiltered(|_, range| range.q = Some(text).filter(|t| !t.is_empty())));
     });
     let clear_filters = Callback::new(move |()| go.run(query.get_untracked().cleared()));
-    let toggle_time_sort =
-        Callback::new(move |()| go.run(query.get_untracked().with_time_sort_toggled()));
-    let next_page =
-        Callback::new(move |cursor| go.run(query.get_untracked().at_cursor(Some(cursor))));
+    let toggle_time_sort = Callback::new(move |()| go.run(query.get_untracked().with_time_sort_toggled()));
+    let next_page = Callback::new(move |cursor| go.run(query.get_untracked().at_cursor(Some(cursor))));
     let first_page = Callback::new(move |()| go.run(query.get_untracked().at_cursor(None)));
     let retry = Callback::new(move |()| events.refetch());
 
     let results = move || {
         Suspend::new(async move {
             events.await.map(|page| {
-                let (filtered, at_first) =
-                    query.with_untracked(|q| (q.is_filtered(), q.page.cursor.is_none()));
+                let (filtered, at_first) = query.with_untracked(|q| (q.is_filtered(), q.page.cursor.is_none()));
                 let pager = view! {
                     <Pager
                         next_cursor=page.next_cursor

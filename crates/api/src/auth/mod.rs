@@ -48,6 +48,8 @@ pub struct AuthSettings {
     /// Growing delay after a wrong password, per account and per IP: base, doubled each time.
     pub throttle_base_ms: u64,
     pub throttle_cap_ms: u64,
+    /// Wrong passwords from one IP address before its attempts are delayed.
+    pub ip_grace_failures: u32,
     pub session_hours: i64,
     pub token_issuer: String,
     pub token_audience: String,
@@ -63,6 +65,7 @@ impl Default for AuthSettings {
             lock_minutes: 15,
             throttle_base_ms: 1000,
             throttle_cap_ms: 30_000,
+            ip_grace_failures: 3,
             session_hours: 12,
             token_issuer: "confreports".into(),
             token_audience: "confreports-api".into(),
@@ -76,8 +79,11 @@ impl Default for AuthSettings {
 pub struct Auth {
     pub settings: AuthSettings,
     pub keys: tokens::TokenKeys,
-    /// Wrong passwords per IP.
-    pub login_throttle: throttle::Backoff,
+    /// Wrong passwords per IP address (after a few free ones).
+    pub ip_throttle: throttle::Backoff<std::net::IpAddr>,
+    /// Wrong passwords per entered login, existing or not, so that the delay does not tell
+    /// which logins exist.
+    pub login_throttle: throttle::Backoff<String>,
     /// Failed OAuth client authentications per client id and per IP.
     pub client_limiter: throttle::FailureLimiter,
 }
@@ -91,7 +97,12 @@ impl Auth {
             settings.token_ttl_seconds,
         )?;
         Ok(Arc::new(Auth {
-            login_throttle: throttle::Backoff::new(settings.throttle_base_ms, settings.throttle_cap_ms),
+            ip_throttle: throttle::Backoff::new(
+                settings.throttle_base_ms,
+                settings.throttle_cap_ms,
+                settings.ip_grace_failures,
+            ),
+            login_throttle: throttle::Backoff::new(settings.throttle_base_ms, settings.throttle_cap_ms, 0),
             client_limiter: throttle::FailureLimiter::new(settings.client_failures_per_minute),
             settings,
             keys,

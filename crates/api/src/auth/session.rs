@@ -13,7 +13,7 @@ use diesel::Connection as _;
 
 use crate::auth::{
     AdminPrincipal, Principal, SESSION_COOKIE, admin_principal, csrf_token_for, password, random_token, request_origin,
-    sha256_b64, throttle,
+    sha256_b64,
 };
 use crate::error::{ApiError, ApiResult, problem_response};
 use crate::report::db;
@@ -48,7 +48,6 @@ fn wrong_credentials() -> HttpResponse {
 enum Outcome {
     SignedIn(AdminPrincipal, String),
     Wrong,
-    Throttled(std::time::Duration),
 }
 
 /// Sign in
@@ -79,11 +78,13 @@ pub async fn sign_in(
     let LoginRequest { login, password } = body.into_inner();
     let (ip_text, user_agent) = request_origin(&req);
     let ip = req.peer_addr().map(|a| a.ip());
-    if let Some(ip) = ip {
-        let wait = state.auth.login_throttle.wait(ip);
-        if !wait.is_zero() {
-            return Ok(too_many(wait));
-        }
+    let login_key = login.trim().to_lowercase();
+    let wait = ip
+        .map(|ip| state.auth.ip_throttle.wait(&ip))
+        .unwrap_or_default()
+        .max(state.auth.login_throttle.wait(&login_key));
+    if !wait.is_zero() {
+        return Ok(too_many(wait));
     }
     let auth = state.auth.clone();
     let settings = auth.settings.clone();
@@ -106,18 +107,6 @@ pub async fn sign_in(
             events::insert(conn, &[failure_event(None, "unknown login")])?;
             return Ok(Outcome::Wrong);
         };
-        // The account's own growing delay.
-        if let Some(last) = row.last_failed_at {
-            let wait = throttle::backoff(
-                row.failed_attempts.max(0) as u32,
-                settings.throttle_base_ms,
-                settings.throttle_cap_ms,
-            );
-            let elapsed = (now.naive_utc() - last).to_std().unwrap_or_default();
-            if elapsed < wait {
-                return Ok(Outcome::Throttled(wait - elapsed));
-            }
-        }
         let locked = row.locked_until.is_some_and(|until| until > now.naive_utc());
         let password_ok = password::verify(&password, &row.password_hash);
         if locked {
@@ -174,8 +163,9 @@ pub async fn sign_in(
     match outcome {
         Outcome::SignedIn(admin, token) => {
             if let Some(ip) = ip {
-                auth.login_throttle.succeeded(ip);
+                auth.ip_throttle.succeeded(&ip);
             }
+            auth.login_throttle.succeeded(&login_key);
             let cookie = Cookie::build(SESSION_COOKIE, token)
                 .path("/")
                 .http_only(true)
@@ -187,11 +177,11 @@ pub async fn sign_in(
         }
         Outcome::Wrong => {
             if let Some(ip) = ip {
-                auth.login_throttle.failed(ip);
+                auth.ip_throttle.failed(&ip);
             }
+            auth.login_throttle.failed(&login_key);
             Ok(wrong_credentials())
         }
-        Outcome::Throttled(wait) => Ok(too_many(wait)),
     }
 }
 

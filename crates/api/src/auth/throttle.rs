@@ -2,7 +2,7 @@
 //! account in the database), and a rate limit on failed OAuth client authentication.
 
 use std::collections::HashMap;
-use std::net::IpAddr;
+
 use std::num::NonZeroU32;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -18,39 +18,44 @@ pub fn backoff(failures: u32, base_ms: u64, cap_ms: u64) -> Duration {
     Duration::from_millis(base_ms.saturating_mul(1 << shift).min(cap_ms))
 }
 
-/// Wrong passwords per IP address, forgotten after an hour of quiet or a success.
-pub struct Backoff {
+/// Consecutive wrong passwords per key (an IP address, or an entered login whether or not it
+/// exists), forgotten after an hour of quiet or a success. The first `grace` failures cost
+/// nothing: several people behind one address should not all wait for one typo.
+pub struct Backoff<K> {
     base_ms: u64,
     cap_ms: u64,
-    entries: Mutex<HashMap<IpAddr, (u32, Instant)>>,
+    grace: u32,
+    entries: Mutex<HashMap<K, (u32, Instant)>>,
 }
 
-impl Backoff {
-    pub fn new(base_ms: u64, cap_ms: u64) -> Self {
-        Backoff { base_ms, cap_ms, entries: Mutex::new(HashMap::new()) }
+impl<K: std::hash::Hash + Eq + Clone> Backoff<K> {
+    pub fn new(base_ms: u64, cap_ms: u64, grace: u32) -> Self {
+        Backoff { base_ms, cap_ms, grace, entries: Mutex::new(HashMap::new()) }
     }
 
-    /// How long `ip` must still wait before its next attempt.
-    pub fn wait(&self, ip: IpAddr) -> Duration {
+    /// How long `key` must still wait before its next attempt.
+    pub fn wait(&self, key: &K) -> Duration {
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        match entries.get(&ip) {
-            Some(&(failures, last)) => backoff(failures, self.base_ms, self.cap_ms).saturating_sub(last.elapsed()),
+        match entries.get(key) {
+            Some(&(failures, last)) => {
+                backoff(failures.saturating_sub(self.grace), self.base_ms, self.cap_ms).saturating_sub(last.elapsed())
+            }
             None => Duration::ZERO,
         }
     }
 
-    pub fn failed(&self, ip: IpAddr) {
+    pub fn failed(&self, key: &K) {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         if entries.len() > 100_000 {
             entries.retain(|_, (_, last)| last.elapsed() < Duration::from_secs(3600));
         }
-        let entry = entries.entry(ip).or_insert((0, Instant::now()));
+        let entry = entries.entry(key.clone()).or_insert((0, Instant::now()));
         entry.0 = entry.0.saturating_add(1);
         entry.1 = Instant::now();
     }
 
-    pub fn succeeded(&self, ip: IpAddr) {
-        self.entries.lock().unwrap_or_else(|e| e.into_inner()).remove(&ip);
+    pub fn succeeded(&self, key: &K) {
+        self.entries.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
     }
 }
 
@@ -88,6 +93,8 @@ impl FailureLimiter {
 
 #[cfg(test)]
 mod tests {
+    use std::net::IpAddr;
+
     use super::*;
 
     #[test]
@@ -96,6 +103,19 @@ mod tests {
         assert_eq!(backoff(1, 1000, 30_000), Duration::from_secs(1));
         assert_eq!(backoff(3, 1000, 30_000), Duration::from_secs(4));
         assert_eq!(backoff(40, 1000, 30_000), Duration::from_secs(30));
+    }
+
+    #[test]
+    fn backoff_starts_after_the_grace_failures() {
+        let ip: IpAddr = "10.0.0.1".parse().expect("ip");
+        let b = Backoff::new(60_000, 60_000, 2);
+        b.failed(&ip);
+        b.failed(&ip);
+        assert_eq!(b.wait(&ip), Duration::ZERO);
+        b.failed(&ip);
+        assert!(b.wait(&ip) > Duration::from_secs(50));
+        b.succeeded(&ip);
+        assert_eq!(b.wait(&ip), Duration::ZERO);
     }
 
     #[test]

@@ -100,17 +100,23 @@ both_backends! {
     }
 
     async fn wrong_passwords_slow_down_further_attempts(db: TestDb) {
-        let settings = AuthSettings { throttle_base_ms: 60_000, lock_after: 100, ..test_settings() };
+        let settings = AuthSettings { throttle_base_ms: 60_000, lock_after: 100, ip_grace_failures: 2, ..test_settings() };
         let app = app_with(&db, settings).await;
         app.create_admin("dave", "sysadmin", PASSWORD);
         assert_eq!(app.login("dave", "wrong wrong wrong").await.status, 401);
-        // The next attempt, from the same IP or for the same account, must wait.
+        // The next attempt for the same login must wait, even with the right password.
         let throttled = app.login("dave", PASSWORD).await;
         throttled.assert_status_problem(429);
         let retry: u64 = throttled.header("retry-after").expect("Retry-After").parse().expect("seconds");
         assert!((1..=60).contains(&retry), "{retry}");
-        let other_account = app.login("root-admin", "wrong wrong wrong").await;
-        other_account.assert_status_problem(429);
+        // A login that does not exist is slowed down alike: the delay tells nothing.
+        assert_eq!(app.login("nobody", "wrong wrong wrong").await.status, 401);
+        let unknown = app.login("nobody", "wrong wrong wrong").await;
+        unknown.assert_status_problem(429);
+        assert_eq!(unknown.status, throttled.status);
+        // One address gets a few failures for free (two here), then every login from it waits.
+        assert_eq!(app.login("somebody", "wrong wrong wrong").await.status, 401);
+        app.login(crate::support::ROOT_LOGIN, crate::support::ROOT_PASSWORD).await.assert_status_problem(429);
     }
 
     async fn csrf_token_is_required_for_changes(db: TestDb) {
