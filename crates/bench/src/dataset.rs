@@ -38,6 +38,31 @@ impl Backend {
 pub struct Fingerprint {
     pub seed: u64,
     pub rows: u64,
+    /// Hash of the migrations: a schema change means a new database.
+    pub schema: String,
+}
+
+/// FNV-1a over the migration files (paths and contents, in path order) under `root/migrations`.
+pub fn schema_hash(root: &Path) -> anyhow::Result<String> {
+    fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
+        for entry in std::fs::read_dir(dir)? {
+            let path = entry?.path();
+            if path.is_dir() { walk(&path, files)? } else { files.push(path) }
+        }
+        Ok(())
+    }
+    let dir = root.join("migrations");
+    let mut files = Vec::new();
+    walk(&dir, &mut files).with_context(|| format!("reading {}", dir.display()))?;
+    files.sort();
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for f in files {
+        let rel = f.strip_prefix(&dir).unwrap_or(&f).to_string_lossy().into_owned();
+        for b in rel.bytes().chain(std::fs::read(&f)?) {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    Ok(format!("{h:016x}"))
 }
 
 impl Fingerprint {
@@ -46,6 +71,7 @@ impl Fingerprint {
             "generator": generator::VERSION,
             "seed": self.seed,
             "rows": self.rows,
+            "schema": self.schema,
             "extra": extra,
         })
         .to_string()
@@ -60,7 +86,6 @@ pub struct Dataset {
     pub url: String,
     /// The SQLite file, for the `sqlite3` CLI.
     pub sqlite_path: Option<PathBuf>,
-    pub rows: u64,
     /// Seconds spent generating and loading; `None` when an existing dataset was reused.
     pub load_secs: Option<f64>,
 }
@@ -69,6 +94,17 @@ impl Dataset {
     pub fn connect(&self) -> anyhow::Result<DbConnection> {
         Ok(DbUrl::parse(&self.url)?.connect()?)
     }
+
+    /// Removes what servers of earlier runs added (the generated events have ids 1..=rows;
+    /// sign-ins and administrator changes are logged after them). Returns how many went.
+    pub fn reset(&self, rows: u64) -> anyhow::Result<usize> {
+        let mut conn = self.connect()?;
+        Ok(reset(&mut conn, rows)?)
+    }
+}
+
+fn reset(conn: &mut DbConnection, rows: u64) -> QueryResult<usize> {
+    diesel::delete(events::table.filter(events::id.gt(rows as i64))).execute(conn)
 }
 
 /// Rows per `events::insert` call into SQLite.
@@ -97,9 +133,11 @@ pub fn prepare_sqlite(work: &Path, fp: &Fingerprint, regenerate: bool) -> anyhow
     let url = format!("sqlite://{}", path.display());
     let fingerprint = fp.to_json("");
     let mut dataset =
-        Dataset { backend: Backend::Sqlite, url: url.clone(), sqlite_path: Some(path.clone()), rows: fp.rows, load_secs: None };
+        Dataset { backend: Backend::Sqlite, url: url.clone(), sqlite_path: Some(path.clone()), load_secs: None };
     if !regenerate && path.is_file() && stored_matches(work, Backend::Sqlite, &fingerprint) {
-        let n = count_events(&mut dataset.connect()?)?;
+        let mut conn = dataset.connect()?;
+        reset(&mut conn, fp.rows)?;
+        let n = count_events(&mut conn)?;
         if n as u64 == fp.rows {
             crate::log(&format!("SQLite: reusing {} ({n} events)", path.display()));
             return Ok(dataset);
@@ -194,9 +232,12 @@ pub fn prepare_postgres(
     );
     let url = database_url(admin_url, database)?;
     let fingerprint = fp.to_json(&url);
-    let mut dataset = Dataset { backend: Backend::Postgres, url: url.clone(), sqlite_path: None, rows: fp.rows, load_secs: None };
+    let mut dataset = Dataset { backend: Backend::Postgres, url: url.clone(), sqlite_path: None, load_secs: None };
     if !regenerate && stored_matches(work, Backend::Postgres, &fingerprint) {
-        match dataset.connect().and_then(|mut c| Ok(count_events(&mut c)?)) {
+        match dataset.connect().and_then(|mut c| {
+            reset(&mut c, fp.rows)?;
+            Ok(count_events(&mut c)?)
+        }) {
             Ok(n) if n as u64 == fp.rows => {
                 crate::log(&format!("PostgreSQL: reusing database {database} ({n} events)"));
                 return Ok(dataset);
@@ -228,7 +269,9 @@ pub fn prepare_postgres(
                 .limit(COPY_BATCH)
                 .select(FullRow::as_select())
                 .load(sq)?;
-            let Some(tail) = rows.last() else { return Ok(()) };
+            let Some(tail) = rows.last() else {
+                return Ok(());
+            };
             last = tail.id;
             diesel::copy_from(events::table).from_insertable(&rows).execute(pg)?;
             progress.inc(rows.len() as u64);

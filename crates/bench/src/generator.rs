@@ -51,15 +51,67 @@ const TYPE_WEIGHTS: &[(EventType, f64)] = &[
 ];
 
 const FIRST_NAMES: &[&str] = &[
-    "Anna", "Boris", "Chen", "Daria", "Elena", "Farid", "Grace", "Hugo", "Irina", "Jonas", "Ksenia", "Lucas",
-    "Maria", "Nikolai", "Olga", "Pavel", "Quentin", "Rosa", "Sergei", "Tatiana", "Umar", "Vera", "Walter",
-    "Yulia", "Zoe", "Алексей", "Мария", "Дмитрий", "Екатерина", "Иван", "Наталья", "Сергей", "Анна", "Михаил",
-    "Ольга", "Андрей", "Юлия",
+    "Anna",
+    "Boris",
+    "Chen",
+    "Daria",
+    "Elena",
+    "Farid",
+    "Grace",
+    "Hugo",
+    "Irina",
+    "Jonas",
+    "Ksenia",
+    "Lucas",
+    "Maria",
+    "Nikolai",
+    "Olga",
+    "Pavel",
+    "Quentin",
+    "Rosa",
+    "Sergei",
+    "Tatiana",
+    "Umar",
+    "Vera",
+    "Walter",
+    "Yulia",
+    "Zoe",
+    "Алексей",
+    "Мария",
+    "Дмитрий",
+    "Екатерина",
+    "Иван",
+    "Наталья",
+    "Сергей",
+    "Анна",
+    "Михаил",
+    "Ольга",
+    "Андрей",
+    "Юлия",
 ];
 const LAST_NAMES: &[&str] = &[
-    "Ivanov", "Petrova", "Smith", "Müller", "Garcia", "Kowalski", "Nguyen", "Rossi", "Dubois", "Sato", "Novak",
-    "Jensen", "Иванов", "Смирнова", "Кузнецов", "Попова", "Соколов", "Лебедева", "Козлов", "Новикова",
-    "Морозов", "Волкова",
+    "Ivanov",
+    "Petrova",
+    "Smith",
+    "Müller",
+    "Garcia",
+    "Kowalski",
+    "Nguyen",
+    "Rossi",
+    "Dubois",
+    "Sato",
+    "Novak",
+    "Jensen",
+    "Иванов",
+    "Смирнова",
+    "Кузнецов",
+    "Попова",
+    "Соколов",
+    "Лебедева",
+    "Козлов",
+    "Новикова",
+    "Морозов",
+    "Волкова",
 ];
 const USER_AGENTS: &[&str] = &[
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36",
@@ -157,7 +209,8 @@ impl Generator {
         let who = self.pick_person();
         let rng = &mut self.rng;
         let mut e = NewEvent::new(time, ty, true);
-        let with_user = !matches!(ty, T::Connect | T::Disconnect | T::Start | T::Stop | T::Restart | T::ProLicenseLimit);
+        let with_user =
+            !matches!(ty, T::Connect | T::Disconnect | T::Start | T::Stop | T::Restart | T::ProLicenseLimit);
         let p = &self.people[who];
         let p = if with_user { Some(p) } else { None };
         if let Some(p) = p {
@@ -206,7 +259,8 @@ impl Generator {
             }
             T::Lock => e.description = Some("locked after 5 wrong passwords".into()),
             T::Unlock => {
-                e.description = Some(if rng.random_bool(0.7) { "lock expired" } else { "unlocked by administrator admin" }.into());
+                e.description =
+                    Some(if rng.random_bool(0.7) { "lock expired" } else { "unlocked by administrator admin" }.into());
             }
             T::Activation | T::Deactivation => {
                 let p = p.expect("has a user");
@@ -216,7 +270,8 @@ impl Generator {
             }
             T::Connect | T::Disconnect => {
                 e.success = !rng.random_ratio(3, 100);
-                e.description = Some(if ty == T::Connect { LDAP.into() } else { format!("{LDAP}: connection reset by peer") });
+                e.description =
+                    Some(if ty == T::Connect { LDAP.into() } else { format!("{LDAP}: connection reset by peer") });
             }
             T::Start | T::Stop | T::Restart => e.description = Some(format!("{SERVER} {ty}")),
             T::ProLicenseLimit => {
@@ -326,9 +381,8 @@ mod tests {
         assert!(a.windows(2).all(|w| w[0].time <= w[1].time));
         assert!(a.first().is_some_and(|e| e.time >= start()));
         assert!(a.last().is_some_and(|e| e.time < start() + Duration::days(DAYS)));
-        let share = |types: &[EventType]| {
-            a.iter().filter(|e| types.contains(&e.event_type)).count() as f64 / a.len() as f64
-        };
+        let share =
+            |types: &[EventType]| a.iter().filter(|e| types.contains(&e.event_type)).count() as f64 / a.len() as f64;
         assert!(share(&[EventType::Login, EventType::Logout, EventType::Status]) > 0.6);
         let authorize = share(&[EventType::Authorize]);
         assert!((0.08..0.13).contains(&authorize), "authorize share {authorize}");

@@ -13,10 +13,7 @@ struct Version {
 
 fn first_match(path: &str, key: &str) -> Option<String> {
     let text = std::fs::read_to_string(path).ok()?;
-    text.lines()
-        .find(|l| l.starts_with(key))
-        .and_then(|l| l.split_once(':'))
-        .map(|(_, v)| v.trim().to_owned())
+    text.lines().find(|l| l.starts_with(key)).and_then(|l| l.split_once(':')).map(|(_, v)| v.trim().to_owned())
 }
 
 fn db_version(dataset: &Dataset, sql: &str) -> String {
@@ -24,6 +21,13 @@ fn db_version(dataset: &Dataset, sql: &str) -> String {
         .connect()
         .and_then(|mut c| Ok(diesel::sql_query(sql).get_result::<Version>(&mut c)?.version))
         .unwrap_or_else(|e| format!("unavailable ({e:#})"))
+}
+
+/// `/proc/loadavg`'s 1, 5 and 15 minute averages: other work on the machine skews the figures.
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
 }
 
 pub fn describe(rows: u64, datasets: &[Dataset], root: &std::path::Path) -> Vec<(String, String)> {
@@ -35,6 +39,7 @@ pub fn describe(rows: u64, datasets: &[Dataset], root: &std::path::Path) -> Vec<
         ("CPU".to_owned(), first_match("/proc/cpuinfo", "model name").unwrap_or_else(|| "unknown".into())),
         ("memory".to_owned(), first_match("/proc/meminfo", "MemTotal").unwrap_or_else(|| "unknown".into())),
         ("kernel".to_owned(), output_line("uname", &["-sr"])),
+        ("load average before measuring".to_owned(), load_average()),
         ("rustc".to_owned(), output_line("rustc", &["--version"])),
         ("commit".to_owned(), {
             let rev = output_line("git", &["-C", &root, "rev-parse", "--short", "HEAD"]);

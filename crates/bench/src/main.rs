@@ -9,6 +9,7 @@
 //! process and its RSS), `tools` (psql, sqlite3), `measures/*` (one module per measure),
 //! `results` (the table and Markdown writer), `machine` (what it ran on).
 
+mod auth;
 mod dataset;
 mod generator;
 mod machine;
@@ -97,6 +98,38 @@ fn main() -> ExitCode {
     }
 }
 
+/// Resets the dataset to the generated rows, signs up the bench administrator when the server
+/// has sign-in, starts the server and signs in.
+fn start_server(
+    bin: &Path,
+    dataset: &Dataset,
+    work: &Path,
+    rows: u64,
+    agent: &ureq::Agent,
+) -> anyhow::Result<(Server, Option<String>)> {
+    let name = dataset.backend.name();
+    let removed = dataset.reset(rows)?;
+    if removed > 0 {
+        log(&format!("{name}: removed {removed} events logged by earlier runs"));
+    }
+    let key = name.to_lowercase();
+    let data_dir = server::data_dir(work, &key);
+    std::fs::create_dir_all(&data_dir)?;
+    let credentials = auth::provision(bin, &dataset.url, &data_dir)?;
+    log(&format!("{name}: starting the server"));
+    let server = Server::start(bin, &dataset.url, work, &key)?;
+    log(&format!("{name}: server pid {} on {}", server.pid, server.base));
+    let cookie = match &credentials {
+        Some(c) => {
+            let cookie = auth::sign_in(agent, &server.base, c)?;
+            log(&format!("{name}: signed in as `{}`", c.login));
+            Some(cookie)
+        }
+        None => None,
+    };
+    Ok((server, cookie))
+}
+
 /// Runs everything; `Ok(false)` when some measure could not be run (the others still are).
 fn run() -> anyhow::Result<bool> {
     let args = Args::parse();
@@ -116,7 +149,7 @@ fn run() -> anyhow::Result<bool> {
         server_bin.display()
     );
 
-    let fp = Fingerprint { seed: args.seed, rows: args.rows };
+    let fp = Fingerprint { seed: args.seed, rows: args.rows, schema: dataset::schema_hash(&root)? };
     // The SQLite dataset is always made: PostgreSQL's is copied from it.
     let sqlite = dataset::prepare_sqlite(&work, &fp, args.regenerate)?;
     let mut datasets: Vec<Dataset> = Vec::new();
@@ -124,28 +157,34 @@ fn run() -> anyhow::Result<bool> {
         datasets.push(sqlite.clone());
     }
     if args.backends.contains(&Backend::Postgres) {
-        datasets.push(dataset::prepare_postgres(&work, &args.pg_url, &args.pg_database, &sqlite, &fp, args.regenerate)?);
+        datasets.push(dataset::prepare_postgres(
+            &work,
+            &args.pg_url,
+            &args.pg_database,
+            &sqlite,
+            &fp,
+            args.regenerate,
+        )?);
     }
 
     let mut results = Results { machine: machine::describe(args.rows, &datasets, &root), ..Results::default() };
     let options = Options { depth_requests: args.depth_requests, export_reps: args.export_reps };
     for dataset in &datasets {
         let name = dataset.backend.name();
-        log(&format!("{name}: starting the server"));
-        let server = match Server::start(&server_bin, &dataset.url, &work, &name.to_lowercase()) {
-            Ok(s) => s,
-            Err(e) => {
-                results.failures.push(format!("{name}: server: {e:#}"));
-                continue;
-            }
-        };
-        log(&format!("{name}: server pid {} on {}", server.pid, server.base));
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_connect(Some(Duration::from_secs(10)))
             .build()
             .into();
-        let target = Target { dataset, server: &server, agent, options: &options };
+        let (server, cookie) = match start_server(&server_bin, dataset, &work, args.rows, &agent) {
+            Ok(s) => s,
+            Err(e) => {
+                log(&format!("{name}: server: {e:#}"));
+                results.failures.push(format!("{name}: server: {e:#}"));
+                continue;
+            }
+        };
+        let target = Target { dataset, server: &server, agent, cookie, options: &options };
         for name_of in &args.measures {
             let measure = measures::by_name(*name_of);
             log(&format!("{name}: {}", measure.name()));
@@ -158,6 +197,7 @@ fn run() -> anyhow::Result<bool> {
         }
     }
 
+    results.machine.push(("load average after measuring".into(), machine::load_average()));
     println!("{}", results.table());
     for f in &results.failures {
         println!("FAILED: {f}");

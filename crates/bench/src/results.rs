@@ -53,7 +53,14 @@ impl Results {
         });
     }
 
-    pub fn add_goal(&mut self, measure: &str, backend: &str, what: impl Into<String>, value: impl Into<String>, goal: Goal) {
+    pub fn add_goal(
+        &mut self,
+        measure: &str,
+        backend: &str,
+        what: impl Into<String>,
+        value: impl Into<String>,
+        goal: Goal,
+    ) {
         self.add(measure, backend, what, value);
         if let Some(f) = self.figures.last_mut() {
             f.goal = Some(goal);

@@ -20,12 +20,17 @@ pub struct Server {
 
 const READY_TIMEOUT: Duration = Duration::from_secs(120);
 
+/// The server's data directory (keys, recordings) for backend `name`.
+pub fn data_dir(work: &Path, name: &str) -> PathBuf {
+    work.join(format!("server-{name}"))
+}
+
 impl Server {
     /// Starts the server on `database_url` with its data directory under `work`, and waits until
     /// it answers.
     pub fn start(bin: &Path, database_url: &str, work: &Path, name: &str) -> anyhow::Result<Server> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-        let data_dir = work.join(format!("server-{name}"));
+        let data_dir = data_dir(work, name);
         std::fs::create_dir_all(&data_dir)?;
         let log = work.join(format!("server-{name}.log"));
         let out = File::create(&log)?;
@@ -52,14 +57,22 @@ impl Server {
     }
 
     fn wait_ready(&mut self) -> anyhow::Result<()> {
-        let agent: ureq::Agent =
-            ureq::Agent::config_builder().timeout_global(Some(Duration::from_secs(2))).build().into();
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(2)))
+            .build()
+            .into();
         let started = Instant::now();
         loop {
             if let Some(status) = self.child.try_wait()? {
-                bail!("the server exited ({status}) before answering; see {}:\n{}", self.log.display(), self.log_tail());
+                bail!(
+                    "the server exited ({status}) before answering; see {}:\n{}",
+                    self.log.display(),
+                    self.log_tail()
+                );
             }
-            if agent.get(self.url("/api/v1/event-types")).call().is_ok_and(|r| r.status() == 200) {
+            // Any HTTP answer (401 included) means it is serving.
+            if agent.get(self.url("/api/v1/event-types")).call().is_ok() {
                 return Ok(());
             }
             if started.elapsed() > READY_TIMEOUT {

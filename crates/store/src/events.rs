@@ -9,7 +9,7 @@ use crate::report::{
     self, Actor, CommonFilter, Report, cursor_int, cursor_text, cursor_time, from_db_time, search_text, to_db_time,
 };
 use crate::schema::events;
-use crate::{DbConnection, common_predicate, keyset, on_inner};
+use crate::{DbConnection, any_of, common_predicate, keyset, on_inner};
 
 /// A stored event.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -255,16 +255,16 @@ fn predicate(filter: &EventFilter) -> Predicate {
     let mut p = common_predicate!(events::time, events::search, &filter.common);
     if !filter.types.is_empty() {
         let types: Vec<&'static str> = filter.types.iter().map(|t| t.as_str()).collect();
-        p = Box::new(p.and(events::event_type.eq_any(types)));
+        p = Box::new(p.and(any_of!(events::event_type, types)));
     }
     if !filter.users.is_empty() {
-        p = Box::new(p.and(events::user_id.eq_any(filter.users.clone())));
+        p = Box::new(p.and(any_of!(events::user_id, filter.users.clone())));
     }
     if !filter.ips.is_empty() {
-        p = Box::new(p.and(events::ip.eq_any(filter.ips.clone())));
+        p = Box::new(p.and(any_of!(events::ip, filter.ips.clone())));
     }
     if !filter.endpoints.is_empty() {
-        p = Box::new(p.and(events::endpoint_id.eq_any(filter.endpoints.clone())));
+        p = Box::new(p.and(any_of!(events::endpoint_id, filter.endpoints.clone())));
     }
     if let Some(success) = filter.success {
         p = Box::new(p.and(events::success.eq(success)));

@@ -233,6 +233,23 @@ macro_rules! keyset {
     }};
 }
 
+/// `column = v` for one value, `column IN (...)` for several. PostgreSQL plans `= ANY($1)`
+/// without knowing the array has one element, and then cannot walk a `(column, time, id)` index
+/// in order; a plain `=` lets it.
+#[macro_export]
+macro_rules! any_of {
+    ($column:expr, $values:expr) => {{
+        use diesel::prelude::*;
+        let values = $values;
+        let p: $crate::report::Predicate<_> = if values.len() == 1 {
+            Box::new($column.eq(values.into_iter().next().unwrap_or_default()))
+        } else {
+            Box::new($column.eq_any(values))
+        };
+        p
+    }};
+}
+
 /// A boxed WHERE clause over table `T`.
 pub type Predicate<T> =
     Box<dyn diesel::expression::BoxableExpression<T, crate::MultiBackend, SqlType = diesel::sql_types::Bool>>;

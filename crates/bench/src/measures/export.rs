@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, ensure};
 
-use super::{EXPORT_COLUMNS, Measure, Target, type_counts};
+use super::{EXPORT_COLUMNS, Measure, Target, plans, type_with_share};
 use crate::dataset::Backend;
 use crate::results::{Goal, Results, mib, rate, ratio};
 use crate::server::RssSampler;
@@ -17,11 +17,15 @@ use crate::tools::{self, Streamed};
 pub struct Export;
 
 const RSS_EVERY: Duration = Duration::from_millis(20);
+/// Rows the server reads per query while exporting (`BATCH` in the API's csv_export).
+const BATCH: i64 = 2000;
 /// "Flat": the export may hold a few batches, not the selection.
 const MAX_EXTRA_RSS_MIB: f64 = 64.0;
 
 struct Case {
     label: String,
+    /// The `type` filter; empty for everything.
+    types: Vec<String>,
     /// Filter parameters of the export URL (empty for everything).
     params: String,
     /// The same filter as SQL.
@@ -39,11 +43,12 @@ struct Run {
 impl Export {
     fn server_run(&self, target: &Target<'_>, case: &Case) -> anyhow::Result<Run> {
         let sep = if case.params.is_empty() { "" } else { "&" };
-        let url = target.server.url(&format!("/api/v1/events/export?{}{sep}sort=-time", case.params));
+        let path = format!("/api/v1/events/export?{}{sep}sort=-time", case.params);
+        let url = target.server.url(&path);
         let sampler = RssSampler::start(target.server.pid, RSS_EVERY);
         let started = Instant::now();
         let result = (|| -> anyhow::Result<(u64, u64)> {
-            let mut res = target.agent.get(&url).call().with_context(|| format!("GET {url}"))?;
+            let mut res = target.get(&path).call().with_context(|| format!("GET {url}"))?;
             ensure!(res.status() == 200, "GET {url}: {}", res.status());
             Ok(tools::count(res.body_mut().as_reader())?)
         })();
@@ -62,7 +67,9 @@ impl Export {
     fn tool_run(&self, target: &Target<'_>, case: &Case) -> anyhow::Result<Streamed> {
         let select = format!("SELECT {EXPORT_COLUMNS} FROM events{} ORDER BY time DESC, id DESC", case.where_sql);
         let mut cmd = match target.dataset.backend {
-            Backend::Postgres => tools::psql(&target.dataset.url, &format!("\\copy ({select}) TO STDOUT WITH (FORMAT csv)")),
+            Backend::Postgres => {
+                tools::psql(&target.dataset.url, &format!("\\copy ({select}) TO STDOUT WITH (FORMAT csv)"))
+            }
             Backend::Sqlite => {
                 let path = target.dataset.sqlite_path.as_deref().context("SQLite dataset without a path")?;
                 tools::sqlite_csv(path, &select)
@@ -89,31 +96,42 @@ impl Measure for Export {
     fn run(&self, target: &Target<'_>, out: &mut Results) -> anyhow::Result<()> {
         let backend = target.backend();
         let tool = tool_name(target.dataset.backend);
-        let counts = type_counts(&mut target.dataset.connect()?)?;
-        let total: i64 = counts.iter().map(|(_, n)| n).sum();
-        let (tenth, tenth_rows) = counts
-            .iter()
-            .min_by(|a, b| {
-                let off = |n: i64| (n as f64 / total as f64 - 0.1).abs();
-                off(a.1).total_cmp(&off(b.1))
-            })
-            .cloned()
-            .context("no events")?;
+        let (tenth, tenth_rows, total) = type_with_share(&mut target.dataset.connect()?, 0.1)?;
         let cases = [
             Case {
                 label: format!("type={tenth} ({:.1}%)", 100.0 * tenth_rows as f64 / total as f64),
                 params: format!("type={tenth}"),
                 where_sql: format!(" WHERE type IN ('{tenth}')"),
+                types: vec![tenth.clone()],
                 rows: tenth_rows as u64,
                 goal: false,
             },
-            Case { label: "all rows".into(), params: String::new(), where_sql: String::new(), rows: total as u64, goal: true },
+            Case {
+                label: "all rows".into(),
+                params: String::new(),
+                where_sql: String::new(),
+                types: Vec::new(),
+                rows: total as u64,
+                goal: true,
+            },
         ];
+        let mut conn = target.dataset.connect()?;
+        let mut plans = String::new();
+        for case in &cases {
+            let middle = plans::row_at(&mut conn, &case.types, case.rows as i64 / 2)?;
+            let query = plans::ListQuery { types: &case.types, after: Some(middle), limit: BATCH + 1 };
+            let plan = query.explain(target.dataset, &mut conn)?;
+            plans.push_str(&format!("{}, the batch half-way:\n\n{plan}\n", case.label));
+        }
+        out.note(format!("Query plans of the export batches on {backend}"), plans);
         let idle = target.server.rss_bytes()? as f64;
         let m = self.name();
         out.add(m, backend, "server RSS before exporting", mib(idle));
         for case in &cases {
-            crate::log(&format!("{backend}: export {} ({} rows), {} repetitions", case.label, case.rows, target.options.export_reps));
+            crate::log(&format!(
+                "{backend}: export {} ({} rows), {} repetitions",
+                case.label, case.rows, target.options.export_reps
+            ));
             // One untimed round each, so that both start from a warm cache.
             let warm = self.server_run(target, case)?;
             self.tool_run(target, case)?;
@@ -139,11 +157,22 @@ impl Measure for Export {
                 what(&format!("server time / {tool} time, median [min, max] of {}", ratios.len())),
                 format!("{} [{}, {}]", ratio(median(&ratios)), ratio(min(&ratios)), ratio(max(&ratios))),
             );
-            out.add(m, backend, what("CSV size server / tool"), format!("{} / {}", mib(bytes.0 as f64), mib(bytes.1 as f64)));
+            out.add(
+                m,
+                backend,
+                what("CSV size server / tool"),
+                format!("{} / {}", mib(bytes.0 as f64), mib(bytes.1 as f64)),
+            );
             let extra = (peak as f64 - idle).max(0.0);
             let label = what("server peak RSS above idle");
             if case.goal {
-                out.add_goal(m, backend, label, mib(extra), Goal::at_most(extra / (1024.0 * 1024.0), MAX_EXTRA_RSS_MIB, " MiB"));
+                out.add_goal(
+                    m,
+                    backend,
+                    label,
+                    mib(extra),
+                    Goal::at_most(extra / (1024.0 * 1024.0), MAX_EXTRA_RSS_MIB, " MiB"),
+                );
             } else {
                 out.add(m, backend, label, mib(extra));
             }

@@ -15,6 +15,7 @@ use crate::server::Server;
 
 pub mod depth;
 pub mod export;
+pub mod plans;
 
 /// Settings of the measures (from the command line).
 #[derive(Debug, Clone)]
@@ -29,7 +30,10 @@ pub struct Options {
 pub struct Target<'a> {
     pub dataset: &'a Dataset,
     pub server: &'a Server,
+    /// Answers every status as a response (`http_status_as_error(false)`).
     pub agent: ureq::Agent,
+    /// The `Cookie` header of the signed-in session, when the server asks for sign-in.
+    pub cookie: Option<String>,
     pub options: &'a Options,
 }
 
@@ -38,11 +42,20 @@ impl Target<'_> {
         self.dataset.backend.name()
     }
 
+    /// A GET of `path_and_query` on the server, signed in.
+    pub fn get(&self, path_and_query: &str) -> ureq::RequestBuilder<ureq::typestate::WithoutBody> {
+        let req = self.agent.get(self.server.url(path_and_query));
+        match &self.cookie {
+            Some(c) => req.header("Cookie", c),
+            None => req,
+        }
+    }
+
     /// GET `path_and_query` on the server; the body as text and the time to the last byte.
     pub fn get_text(&self, path_and_query: &str) -> anyhow::Result<(String, Duration)> {
         let url = self.server.url(path_and_query);
         let started = Instant::now();
-        let mut res = self.agent.get(&url).call().with_context(|| format!("GET {url}"))?;
+        let mut res = self.get(path_and_query).call().with_context(|| format!("GET {url}"))?;
         let body = res.body_mut().with_config().limit(64 << 20).read_to_string()?;
         let elapsed = started.elapsed();
         ensure!(res.status() == 200, "GET {url}: {} {body}", res.status());
@@ -83,4 +96,13 @@ pub fn type_counts(conn: &mut confreports_store::DbConnection) -> QueryResult<Ve
         .load(conn)?;
     counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     Ok(counts)
+}
+
+/// The event type whose share of all events is closest to `share`, with its count and the total.
+pub fn type_with_share(conn: &mut confreports_store::DbConnection, share: f64) -> anyhow::Result<(String, i64, i64)> {
+    let counts = type_counts(conn)?;
+    let total: i64 = counts.iter().map(|(_, n)| n).sum();
+    let off = |n: i64| (n as f64 / total as f64 - share).abs();
+    let (name, n) = counts.into_iter().min_by(|a, b| off(a.1).total_cmp(&off(b.1))).context("no events")?;
+    Ok((name, n, total))
 }
