@@ -4,14 +4,21 @@
 
 pub mod app;
 pub mod auth;
+pub mod calls;
+pub mod chat;
+pub mod config_changes;
 pub mod csv_export;
+pub mod dashboard;
+pub mod endpoints;
 pub mod error;
 pub mod events;
 pub mod openapi;
 pub mod params;
 pub mod report;
 pub mod routes;
+pub mod settings;
 pub mod state;
+pub mod users;
 
 pub use app::build;
 pub use state::AppState;

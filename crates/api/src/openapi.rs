@@ -15,6 +15,13 @@ Lists are keyset-paginated: pass `next_cursor` back as `cursor`. Errors are RFC 
     servers((url = "/", description = "This server")),
     tags(
         (name = "events", description = "Sign-ins, status changes, server state, application actions, licence revocations and deletions"),
+        (name = "calls", description = "Call history, one row per conferencing session, and the session page: participants and their connections, invitations, media quality, chat files and chat"),
+        (name = "chat-messages", description = "Personal and group chat messages"),
+        (name = "config-changes", description = "Changes to server settings, conferences, licences, integrations, groups and accounts, each parameter before and after"),
+        (name = "users", description = "Users of the conferencing server and their activity across the reports"),
+        (name = "endpoints", description = "Device connections: application, type, OS, IP, last conference, network test, first and last seen"),
+        (name = "dashboard", description = "Activity per day: calls, peak concurrent sessions, active users, events per type, recording storage"),
+        (name = "settings", description = "Server settings such as retention periods (sysadmins only)"),
         (name = "auth", description = "Administrators signing in to the web app, and their preferences"),
         (name = "oauth2", description = "The OAuth 2.0 server: client-credentials tokens (RFC 9068 JWTs, EdDSA), revocation, introspection and the signing keys"),
         (name = "oauth-apps", description = "OAuth applications, their scopes and secrets (sysadmins only)"),

@@ -5,7 +5,7 @@ use actix_web::web;
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::{auth, events};
+use crate::{auth, chat, config_changes, events, users};
 
 /// The API routes; utoipa-actix-web collects their OpenAPI paths from the same calls.
 pub fn api(cfg: &mut ServiceConfig) {
@@ -22,6 +22,39 @@ pub fn api(cfg: &mut ServiceConfig) {
             .service(events::delete_events)
             .service(events::get_event)
             .service(events::list_event_types)
+            .service(crate::calls::list_calls)
+            .service(crate::calls::count_calls)
+            .service(crate::calls::export_calls)
+            .service(crate::calls::delete_calls)
+            .service(crate::calls::get_call)
+            .service(crate::calls::list_call_participants)
+            .service(crate::calls::list_call_invitations)
+            .service(crate::calls::list_call_media)
+            .service(crate::calls::list_call_files)
+            .service(crate::calls::list_call_chat)
+            .service(crate::calls::get_connection)
+            .service(crate::calls::download_file)
+            .service(crate::calls::delete_file)
+            .service(chat::list_chat_messages)
+            .service(chat::count_chat_messages)
+            .service(chat::export_chat_messages)
+            .service(chat::delete_chat_messages)
+            .service(chat::get_chat_message)
+            .service(config_changes::list_config_changes)
+            .service(config_changes::count_config_changes)
+            .service(config_changes::export_config_changes)
+            .service(config_changes::delete_config_changes)
+            .service(config_changes::get_config_change)
+            .service(crate::endpoints::list_endpoints)
+            .service(crate::endpoints::count_endpoints)
+            .service(crate::endpoints::export_endpoints)
+            .service(crate::endpoints::delete_endpoints)
+            .service(crate::endpoints::get_endpoint)
+            .service(crate::dashboard::get_dashboard)
+            .service(crate::settings::get_settings)
+            .service(crate::settings::update_settings)
+            .service(users::list_users)
+            .service(users::get_user)
             // The web app's administrators.
             .service(auth::session::sign_in)
             .service(auth::session::sign_out)

@@ -14,4 +14,6 @@ pub struct AppState {
     pub auth: Arc<Auth>,
     /// The built web app (index.html, app.js, app_bg.wasm); `None` serves the API only.
     pub web_dir: Option<PathBuf>,
+    /// Where the content of files sent to chats is kept (`<data-dir>/files`); `None`: none is.
+    pub files_dir: Option<PathBuf>,
 }

@@ -145,7 +145,13 @@ fn main() -> anyhow::Result<()> {
                 }
                 anyhow::ensure!(force, "the database already has data; pass --force to add demo data anyway");
             }
-            let opts = DemoOptions { days, users, events, ..DemoOptions::default() };
+            let opts = DemoOptions {
+                days,
+                users,
+                events,
+                files_dir: Some(cli.data_dir.join("files")),
+                ..DemoOptions::default()
+            };
             let mut progress = DemoProgress::new();
             let summary = demo::generate(&mut conn, &opts, &mut progress)?;
             progress.finish();
@@ -173,7 +179,7 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Serve { bind, web_dir, workers, auth } => {
             let auth = Auth::new(auth.settings(), &cli.data_dir).context("loading the token signing key")?;
-            serve(&database_url, &bind, web_dir, workers, auth)
+            serve(&database_url, &bind, web_dir, cli.data_dir.join("files"), workers, auth)
         }
     }
 }
@@ -182,6 +188,7 @@ fn serve(
     database_url: &str,
     bind: &str,
     web_dir: PathBuf,
+    files_dir: PathBuf,
     workers: Option<usize>,
     auth: std::sync::Arc<Auth>,
 ) -> anyhow::Result<()> {
@@ -193,7 +200,7 @@ fn serve(
         tracing::warn!(dir = %web_dir.display(), "web app not built; serving the API only");
         None
     };
-    let state = AppState { pool, web_dir, auth };
+    let state = AppState { pool, web_dir, files_dir: Some(files_dir), auth };
     let workers = workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
     actix_web::rt::System::new().block_on(async move {
         actix_web::rt::spawn(housekeeping(state.pool.clone()));

@@ -4,11 +4,13 @@
 
 use chrono::{DateTime, Datelike, Duration, NaiveDateTime, Utc, Weekday};
 use confreports_types::EventType;
+use confreports_types::config_changes::{ActorType, ParameterChange};
 use diesel::prelude::*;
 use rand::prelude::*;
 use rand::rngs::SmallRng;
 
 use crate::DbConnection;
+use crate::calls;
 use crate::events::{self, NewEvent};
 use crate::records::*;
 use crate::report::{search_text, to_db_time};
@@ -22,11 +24,13 @@ pub struct DemoOptions {
     pub seed: u64,
     /// The last day of the data.
     pub now: DateTime<Utc>,
+    /// Where the content of chat files goes (`<data-dir>/files`); `None` writes no content.
+    pub files_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for DemoOptions {
     fn default() -> Self {
-        DemoOptions { days: 30, users: 200, events: None, seed: 2026, now: Utc::now() }
+        DemoOptions { days: 30, users: 200, events: None, seed: 2026, now: Utc::now(), files_dir: None }
     }
 }
 
@@ -110,6 +114,11 @@ struct Person {
     ua: &'static str,
 }
 
+/// Writing chat file content failed; reported through the query error like the rest.
+fn io_error(e: std::io::Error) -> diesel::result::Error {
+    diesel::result::Error::QueryBuilderError(Box::new(e))
+}
+
 fn t(dt: DateTime<Utc>) -> NaiveDateTime {
     to_db_time(dt)
 }
@@ -122,6 +131,9 @@ pub fn generate(conn: &mut DbConnection, opts: &DemoOptions, progress: &mut dyn 
     let target_events = opts.events.unwrap_or(u64::from(opts.days) * user_count as u64 * 6);
     progress.set_total(target_events + 6);
 
+    if let Some(dir) = &opts.files_dir {
+        std::fs::create_dir_all(dir).map_err(io_error)?;
+    }
     conn.transaction(|conn| {
         let mut summary = DemoSummary::default();
 
@@ -149,7 +161,7 @@ pub fn generate(conn: &mut DbConnection, opts: &DemoOptions, progress: &mut dyn 
                 department: Some(department.to_owned()),
                 is_guest: false,
                 created_at: t(start - Duration::days(400)),
-                search: search_text([Some(id.as_str()), Some(name.as_str()), Some(department)]),
+                search: crate::users::search_text(&id, &name, Some(&id), Some(department)),
             });
             let ip = format!("10.{}.{}.{}", 1 + i / 250, (i * 7) % 250, 10 + i % 200);
             let mut own = Vec::new();
@@ -213,18 +225,6 @@ pub fn generate(conn: &mut DbConnection, opts: &DemoOptions, progress: &mut dyn 
                 last_seen: t(seen + Duration::hours(1)),
                 search: String::new(),
             });
-        }
-        for ep in &mut endpoints {
-            ep.search = search_text([
-                Some(ep.id.as_str()),
-                Some(ep.user_id.as_str()),
-                Some(ep.app.as_str()),
-                ep.app_version.as_deref(),
-                Some(ep.endpoint_type.as_str()),
-                ep.os.as_deref(),
-                ep.cpu.as_deref(),
-                Some(ep.ip.as_str()),
-            ]);
         }
         summary.users = insert_users(conn, &users)?;
         progress.advance("users", 1);
@@ -301,8 +301,8 @@ pub fn generate(conn: &mut DbConnection, opts: &DemoOptions, progress: &mut dyn 
                     invited.push(p);
                 }
             }
+            // `participants` and `connections` are counted by `calls::recount` once inserted.
             let mut connections = 0;
-            let mut persons = 0;
             for (n, p) in invited.iter().enumerate() {
                 let join = begin + Duration::seconds(rng.random_range(0..120));
                 if n > 0 {
@@ -321,7 +321,6 @@ pub fn generate(conn: &mut DbConnection, opts: &DemoOptions, progress: &mut dyn 
                         continue;
                     }
                 }
-                persons += 1;
                 let reconnects = if rng.random_bool(0.1) { 2 } else { 1 };
                 for r in 0..reconnects {
                     connections += 1;
@@ -356,7 +355,6 @@ pub fn generate(conn: &mut DbConnection, opts: &DemoOptions, progress: &mut dyn 
                         ));
                     }
                 }
-                persons += 1;
             }
             let recorded = conference.is_some() && s % 7 == 0 && !active;
             if kind >= 4 {
@@ -379,6 +377,39 @@ pub fn generate(conn: &mut DbConnection, opts: &DemoOptions, progress: &mut dyn 
                         size_bytes: rng.random_range(20_000..5_000_000),
                         sent_at: t(begin + Duration::minutes(3)),
                         storage_key: None,
+                    });
+                }
+                // Some files with content on disk, downloadable from the session page.
+                if s % 20 == 5
+                    && let Some(dir) = &opts.files_dir
+                {
+                    let (name, content_type, body) = if s % 40 == 5 {
+                        (
+                            "Повестка встречи.txt",
+                            "text/plain; charset=utf-8",
+                            format!(
+                                "Повестка: {}\n1. Итоги недели\n2. Планы\n3. Разное\n",
+                                title.as_deref().unwrap_or(&id)
+                            ),
+                        )
+                    } else {
+                        (
+                            "minutes.csv",
+                            "text/csv",
+                            format!("item,owner\nReview the slides,{}\nSend the report,{}\n", owner.id, owner.name),
+                        )
+                    };
+                    let key = format!("demo-{id}-minutes");
+                    std::fs::write(dir.join(&key), body.as_bytes()).map_err(io_error)?;
+                    files.push(NewChatFile {
+                        source_id: None,
+                        session_id: id.clone(),
+                        sender: owner.id.clone(),
+                        file_name: name.into(),
+                        content_type: content_type.into(),
+                        size_bytes: body.len() as i64,
+                        sent_at: t(begin + Duration::minutes(5)),
+                        storage_key: Some(key),
                     });
                 }
             }
@@ -420,8 +451,8 @@ pub fn generate(conn: &mut DbConnection, opts: &DemoOptions, progress: &mut dyn 
                 started_at: t(begin),
                 ended_at: end.map(t),
                 duration_s: end.map(|e| (e - begin).num_seconds()),
-                participants: persons,
-                connections,
+                participants: 0,
+                connections: 0,
                 recorded,
             });
         }
@@ -443,6 +474,10 @@ pub fn generate(conn: &mut DbConnection, opts: &DemoOptions, progress: &mut dyn 
         }
         chats.sort_by_key(|c| c.time);
 
+        // After the sessions: their last conference is part of what quick search finds.
+        for ep in &mut endpoints {
+            ep.search = crate::endpoints::search_of_new(ep);
+        }
         summary.endpoints = insert_endpoints(conn, &endpoints)?;
         summary.conferences = insert_conferences(conn, &conferences)?;
         summary.sessions = insert_call_sessions(conn, &sessions)?;
@@ -461,6 +496,9 @@ pub fn generate(conn: &mut DbConnection, opts: &DemoOptions, progress: &mut dyn 
         insert_media_stats(conn, &stats)?;
         summary.chat_messages = insert_chat_messages(conn, &chats)?;
         insert_chat_files(conn, &files)?;
+        for session in &sessions {
+            calls::recount(conn, &session.id)?;
+        }
         summary.recordings = insert_recordings(conn, &recordings)?;
         progress.advance("calls", 1);
 
@@ -487,29 +525,13 @@ pub fn generate(conn: &mut DbConnection, opts: &DemoOptions, progress: &mut dyn 
                 4 => ("user", people[k % people.len()].id.clone(), vec![("group", "Users".into(), "Managers".into())]),
                 _ => ("license", "pro".into(), vec![("pro_seats", "150".into(), "180".into())]),
             };
-            let (actor, actor_type) = if k % 4 == 0 { ("provisioning-app", "app") } else { ("admin", "admin") };
-            let json = serde_json::Value::Array(
-                params.iter().map(|(p, b, a)| serde_json::json!({"parameter": p, "before": b, "after": a})).collect(),
-            );
-            let names: Vec<String> = params.iter().map(|(p, _, _)| p.to_string()).collect();
-            config.push((
-                NewConfigChange {
-                    source_id: None,
-                    time: t(when),
-                    actor: actor.into(),
-                    actor_type: actor_type.into(),
-                    object_type: object_type.into(),
-                    search: search_text([
-                        Some(actor),
-                        Some(object_type),
-                        Some(object.as_str()),
-                        Some(names.join(" ").as_str()),
-                    ]),
-                    object,
-                    changes: json.to_string(),
-                },
-                names,
-            ));
+            let (actor, actor_type) =
+                if k % 4 == 0 { ("provisioning-app", ActorType::App) } else { ("admin", ActorType::Admin) };
+            let changes: Vec<ParameterChange> = params
+                .into_iter()
+                .map(|(p, b, a)| ParameterChange { parameter: p.to_owned(), before: Some(b), after: Some(a) })
+                .collect();
+            config.push(crate::config_changes::new_change(None, when, actor, actor_type, object_type, &object, &changes));
         }
         config.sort_by_key(|(c, _)| c.time);
         summary.config_changes = insert_config_changes(conn, &config)?;
@@ -651,7 +673,7 @@ fn participation(
         connection_id: cid.to_owned(),
         session_id: session.to_owned(),
         user_id: user.to_owned(),
-        person_key: person.to_owned(),
+        person_key: calls::person_key(user, Some(person), cid),
         display_name: name.to_owned(),
         is_guest: guest,
         device: Some("desktop".into()),
@@ -685,16 +707,16 @@ fn media(rng: &mut SmallRng, session: &str, cid: &str, at: DateTime<Utc>) -> New
 }
 
 fn chat(at: DateTime<Utc>, sender: &Person, recipient: &str, session: &str, text: &str) -> NewChatMessage {
-    NewChatMessage {
-        source_id: None,
-        time: t(at),
-        sender: sender.id.clone(),
-        sender_name: Some(sender.name.clone()),
-        recipient: recipient.to_owned(),
-        session_id: session.to_owned(),
-        text: text.to_owned(),
-        search: search_text([Some(sender.id.as_str()), Some(sender.name.as_str()), Some(recipient), Some(text)]),
-    }
+    let present = |s: &str| (!s.is_empty()).then_some(s.to_owned());
+    crate::chat::new_message(
+        None,
+        at,
+        &sender.id,
+        Some(&sender.name),
+        present(recipient).as_deref(),
+        present(session).as_deref(),
+        text,
+    )
 }
 
 /// Whether the database holds any report data.

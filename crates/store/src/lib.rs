@@ -6,12 +6,19 @@
 //! [`StoreError`]. `diesel::NotFound` is turned into a 404 by the API crate, in one place.
 
 pub mod access;
+pub mod calls;
+pub mod chat;
+pub mod config_changes;
 pub mod conn;
+pub mod dashboard;
 pub mod demo;
+pub mod endpoints;
 pub mod events;
 pub mod records;
 pub mod report;
 pub mod schema;
+pub mod settings;
+pub mod users;
 
 pub use conn::{DbConnection, DbUrl, MultiBackend, Pool, PooledConnection, StoreError, open_pool, run_migrations};
 pub use report::{Actor, CommonFilter, Report};

@@ -219,18 +219,30 @@ insert_all_fn!(insert_config_change_params, config_change_params::table, NewConf
 insert_all_fn!(insert_recordings, recordings::table, NewRecording, 500);
 insert_all_fn!(insert_endpoints, endpoints::table, NewEndpoint, 500);
 
-/// Inserts configuration changes one by one with their parameter rows (which need the new id).
+/// Inserts configuration changes with their parameter rows, all or nothing. Each change's new
+/// id comes from its own INSERT (RETURNING on PostgreSQL, the connection's `last_insert_rowid()`
+/// on SQLite), so concurrent writers cannot hand a change another one's parameters.
 pub fn insert_config_changes(conn: &mut DbConnection, rows: &[(NewConfigChange, Vec<String>)]) -> QueryResult<usize> {
-    for (change, params) in rows {
-        let insert = diesel::insert_into(config_changes::table).values(change);
-        on_inner!(conn, c => insert.execute(c))?;
-        let id: i64 =
-            config_changes::table.select(diesel::dsl::max(config_changes::id)).first::<Option<i64>>(conn)?.unwrap_or(0);
-        let params: Vec<NewConfigChangeParam> =
-            params.iter().map(|p| NewConfigChangeParam { change_id: id, parameter: p.clone() }).collect();
-        insert_config_change_params(conn, &params)?;
-    }
-    Ok(rows.len())
+    conn.transaction(|conn| {
+        for (change, params) in rows {
+            let insert = diesel::insert_into(config_changes::table).values(change);
+            let id: i64 = match conn {
+                DbConnection::Postgres(c) => insert.returning(config_changes::id).get_result(c)?,
+                DbConnection::Sqlite(c) => {
+                    insert.execute(c)?;
+                    diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>("last_insert_rowid()"))
+                        .get_result(c)?
+                }
+            };
+            let mut names: Vec<&String> = params.iter().collect();
+            names.sort();
+            names.dedup();
+            let params: Vec<NewConfigChangeParam> =
+                names.into_iter().map(|p| NewConfigChangeParam { change_id: id, parameter: p.clone() }).collect();
+            insert_config_change_params(conn, &params)?;
+        }
+        Ok(rows.len())
+    })
 }
 
 /// The id of a participation by its connection id.

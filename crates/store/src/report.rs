@@ -108,6 +108,19 @@ pub trait Report: 'static {
     /// Deletes the selection (inside the caller's transaction) and returns how many went.
     fn delete(conn: &mut DbConnection, filter: &Self::Filter) -> QueryResult<usize>;
 
+    /// Deletes what goes with the selection but lives in other tables and is logged on its
+    /// own (the chat of deleted calls), and returns the events that record it. Runs in the
+    /// transaction of [`delete_by_filter`], just before [`Report::delete`]; most reports have
+    /// nothing of the kind.
+    fn delete_dependents(
+        _conn: &mut DbConnection,
+        _filter: &Self::Filter,
+        _actor: &Actor,
+        _reason: Option<&str>,
+    ) -> QueryResult<Vec<NewEvent>> {
+        Ok(Vec::new())
+    }
+
     /// The cursor that continues after `item` under `sort`.
     fn cursor_after(item: &Self::Item, sort: Sort<Self::Sort>) -> Cursor;
 }
@@ -152,14 +165,26 @@ pub fn delete_by_filter<R: Report>(
     reason: Option<&str>,
 ) -> QueryResult<u64> {
     conn.transaction(|conn| {
+        let dependents = R::delete_dependents(conn, filter, actor, reason)?;
         let deleted = R::delete(conn, filter)? as u64;
-        let details = DeletionDetails { deleted, filter, reason, actor: actor.name.as_deref() };
-        let event = NewEvent::action(R::DELETE_EVENT, true, actor)
-            .with_description(format!("{deleted} {} entries deleted", R::NAME))
-            .with_details(serde_json::to_value(&details).unwrap_or_default());
+        let event = deletion_event(R::DELETE_EVENT, deleted, filter, actor, reason)
+            .with_description(format!("{deleted} {} entries deleted", R::NAME));
         events::insert(conn, std::slice::from_ref(&event))?;
+        events::insert(conn, &dependents)?;
         Ok(deleted)
     })
+}
+
+/// A deletion event of `actor`, with `details: {deleted, filter, reason, actor}`.
+pub fn deletion_event<F: Serialize>(
+    event_type: EventType,
+    deleted: u64,
+    filter: &F,
+    actor: &Actor,
+    reason: Option<&str>,
+) -> NewEvent {
+    let details = DeletionDetails { deleted, filter, reason, actor: actor.name.as_deref() };
+    NewEvent::action(event_type, true, actor).with_details(serde_json::to_value(&details).unwrap_or_default())
 }
 
 /// Times as the database keeps them: naive UTC, microsecond precision (PostgreSQL's).

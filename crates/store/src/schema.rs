@@ -68,6 +68,10 @@ diesel::table! {
         connections -> Integer,
         recorded -> Bool,
         search -> Text,
+        /// Generated: `ended_at`, or a far-future sentinel while the session is active.
+        ended_sort -> Timestamp,
+        /// Generated: `duration_s`, or `i64::MAX` while the session is active.
+        duration_sort -> BigInt,
     }
 }
 

@@ -4,15 +4,30 @@
 //! `wasm32-unknown-unknown`, so it never sees diesel, actix or jsonwebtoken.
 
 pub mod auth;
+pub mod calls;
+pub mod chat;
+pub mod config_changes;
 pub mod cursor;
+pub mod dashboard;
+pub mod endpoints;
 pub mod events;
 pub mod problem;
+pub mod settings;
 
 pub use auth::{DateFormat, LoginRequest, Me, NewOAuthApp, OAuthApp, OAuthAppSecret, Preferences, Role, Scope};
+pub use calls::{
+    CallFilterParams, CallParticipants, CallSession, CallSort, ChatFile, ConnectionProperties, Invitation,
+    InvitationOutcome, MediaQuality, NameChange, Participant,
+};
+pub use chat::{ChatFilterParams, ChatMessage, ChatSort};
+pub use config_changes::{ActorType, ConfigChange, ConfigChangeFilterParams, ConfigChangeSort, ParameterChange};
 pub use cursor::{Cursor, CursorError, SortValue};
 
+pub use dashboard::{Dashboard, DashboardDay, DashboardFigures, DashboardParams};
+pub use endpoints::{Endpoint, EndpointFilterParams, EndpointSort, EndpointType, OlderThanDays};
 pub use events::{Event, EventFilterParams, EventSort, EventType, EventTypeInfo};
 pub use problem::{FieldError, Problem};
+pub use settings::{Settings, SettingsUpdate};
 
 use serde::{Deserialize, Serialize};
 
@@ -131,4 +146,6 @@ mod tests {
 }
 
 pub mod params;
+pub mod users;
 pub use params::{DeleteParams, ExportParams, PageParams, RangeParams};
+pub use users::{Activity, User, UserCall, UserEndpoint, UserFilterParams, UserProfile, UserSort};

@@ -28,7 +28,8 @@ CREATE TABLE events (
     search TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX events_time ON events (time, id);
-CREATE INDEX events_type_time ON events (type, time, id);
+-- user_id rides along so the dashboard counts active users per day from the index alone.
+CREATE INDEX events_type_time ON events (type, time, id, user_id);
 CREATE INDEX events_type_id ON events (type, id);
 CREATE INDEX events_user_time ON events (user_id, time, id);
 CREATE INDEX events_user_id ON events (user_id, id);
@@ -72,13 +73,19 @@ CREATE TABLE call_sessions (
     participants INTEGER NOT NULL DEFAULT 0,
     connections INTEGER NOT NULL DEFAULT 0,
     recorded BOOLEAN NOT NULL DEFAULT FALSE,
-    search TEXT NOT NULL DEFAULT ''
+    search TEXT NOT NULL DEFAULT '',
+    -- Sort keys of `ended_at` and `duration_s`, which are NULL while a session is active: keyset
+    -- pagination needs keys without NULLs, so an active session sorts after every ended one
+    -- (ascending). Generated, so they follow every write and every session end by themselves.
+    ended_sort TIMESTAMP NOT NULL GENERATED ALWAYS AS (COALESCE(ended_at, TIMESTAMP '9999-12-31 00:00:00')) STORED,
+    duration_sort BIGINT NOT NULL GENERATED ALWAYS AS (COALESCE(duration_s, 9223372036854775807)) STORED
 );
 CREATE INDEX call_sessions_started ON call_sessions (started_at, id);
-CREATE INDEX call_sessions_ended ON call_sessions (ended_at, id);
-CREATE INDEX call_sessions_duration ON call_sessions (duration_s, id);
+CREATE INDEX call_sessions_ended ON call_sessions (ended_sort, id);
+CREATE INDEX call_sessions_duration ON call_sessions (duration_sort, id);
 CREATE INDEX call_sessions_participants ON call_sessions (participants, id);
 CREATE INDEX call_sessions_owner ON call_sessions (owner, started_at, id);
+CREATE INDEX call_sessions_owner_id ON call_sessions (owner, id);
 CREATE INDEX call_sessions_title ON call_sessions (title_sort, id);
 CREATE INDEX call_sessions_conference ON call_sessions (conference_id, started_at, id);
 

@@ -2,8 +2,14 @@
 //! SQLite and on PostgreSQL (`TEST_DATABASE_URL`).
 
 mod access;
+mod calls;
+mod chat;
 mod common;
+mod config_changes;
+mod dashboard;
+mod endpoints;
 mod events;
 mod oauth;
 mod openapi;
 mod support;
+mod users;

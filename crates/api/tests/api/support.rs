@@ -118,7 +118,7 @@ pub async fn app_with(db: &TestDb, settings: AuthSettings) -> TestApp {
     let keys = std::env::temp_dir().join(format!("confreports-keys-{}", confreports_api::auth::random_token(9)));
     let auth = Auth::new(settings, &keys).expect("keys");
     let pool = db.pool();
-    let state = AppState { pool: pool.clone(), web_dir: None, auth: auth.clone() };
+    let state = AppState { pool: pool.clone(), web_dir: None, files_dir: Some(keys.join("files")), auth: auth.clone() };
     let svc = test::init_service(confreports_api::build(state)).await;
     let svc = Rc::new(svc);
     let service: BoxedService = Rc::new(BoxService(svc));

@@ -1,0 +1,173 @@
+//! The dashboard's figures per day, computed when asked from indexed range queries only (no
+//! rollup tables to keep in step with ingest and deletes):
+//! - calls started: a count over `call_sessions (started_at, id)` per day;
+//! - peak concurrent sessions: the sessions overlapping the range (started in it, through
+//!   `call_sessions_started`; or started before and ended after its start or still running,
+//!   through `call_sessions_ended`), swept in time order here;
+//! - events per type: a count over `events (type, time, id)` per type and day, which both
+//!   databases answer from the index alone (23 types x 30 days = 690 small range counts);
+//! - active users: distinct `user_id` of successful `login`/`authorize` events of users (not
+//!   administrators), over the same index range per day, unioned here for the range;
+//! - recording storage: sums of `size_bytes` over `recordings (started_at, id)` per day, plus
+//!   everything started before the range for the running total.
+
+use std::collections::{BTreeMap, HashSet};
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use confreports_types::{DashboardFigures, EventType};
+use diesel::prelude::*;
+
+use crate::DbConnection;
+use crate::report::to_db_time;
+use crate::schema::{call_sessions, events, recordings};
+
+/// One day of the dashboard: its date in the caller's time zone and its bounds in UTC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Day {
+    pub date: NaiveDate,
+    pub from: DateTime<Utc>,
+    /// Exclusive.
+    pub to: DateTime<Utc>,
+}
+
+/// The event types whose successful events make a user active that day.
+pub const ACTIVE_USER_EVENTS: [EventType; 2] = [EventType::Login, EventType::Authorize];
+
+/// The figures of each of `days` (consecutive, in order) and the totals over them.
+pub fn figures(
+    conn: &mut DbConnection,
+    days: &[Day],
+    now: DateTime<Utc>,
+) -> QueryResult<(Vec<DashboardFigures>, DashboardFigures)> {
+    let mut out: Vec<DashboardFigures> = days.iter().map(|_| DashboardFigures::default()).collect();
+    let mut totals = DashboardFigures::default();
+    let (Some(first), Some(last)) = (days.first(), days.last()) else {
+        return Ok((out, totals));
+    };
+    let (range_from, range_to) = (first.from, last.to);
+    // The range's distinct users are the union of the days' (one index pass, not two).
+    let mut range_users: HashSet<String> = HashSet::new();
+
+    for (day, fig) in days.iter().zip(out.iter_mut()) {
+        let (from, to) = (to_db_time(day.from), to_db_time(day.to));
+        fig.calls_started = call_sessions::table
+            .filter(call_sessions::started_at.ge(from).and(call_sessions::started_at.lt(to)))
+            .count()
+            .get_result::<i64>(conn)?
+            .max(0) as u64;
+        let users = active_users(conn, from, to)?;
+        fig.active_users = users.len() as u64;
+        range_users.extend(users);
+        for t in EventType::ALL {
+            let n = events::table
+                .filter(events::event_type.eq(t.as_str()))
+                .filter(events::time.ge(from).and(events::time.lt(to)))
+                .count()
+                .get_result::<i64>(conn)?
+                .max(0) as u64;
+            fig.events.insert(t.as_str().to_owned(), n);
+            *totals.events.entry(t.as_str().to_owned()).or_default() += n;
+        }
+        fig.recording_bytes = recording_bytes(conn, Some(from), to)?;
+        totals.calls_started += fig.calls_started;
+        totals.recording_bytes += fig.recording_bytes;
+    }
+
+    // Running total of recording storage.
+    let mut stored = recording_bytes(conn, None, to_db_time(range_from))?;
+    for fig in &mut out {
+        stored += fig.recording_bytes;
+        fig.recording_bytes_total = stored;
+    }
+    totals.recording_bytes_total = stored;
+
+    for (fig, peak) in out.iter_mut().zip(peaks(conn, days, range_from, range_to, now)?) {
+        fig.peak_concurrent_sessions = peak;
+        totals.peak_concurrent_sessions = totals.peak_concurrent_sessions.max(peak);
+    }
+    totals.active_users = range_users.len() as u64;
+    if totals.events.is_empty() {
+        totals.events = EventType::ALL.iter().map(|t| (t.as_str().to_owned(), 0)).collect::<BTreeMap<_, _>>();
+    }
+    Ok((out, totals))
+}
+
+/// The users active in `[from, to)`: distinct, so at most one row per user comes back.
+fn active_users(conn: &mut DbConnection, from: NaiveDateTime, to: NaiveDateTime) -> QueryResult<Vec<String>> {
+    let types: Vec<&'static str> = ACTIVE_USER_EVENTS.iter().map(|t| t.as_str()).collect();
+    events::table
+        .filter(events::event_type.eq_any(types))
+        .filter(events::time.ge(from).and(events::time.lt(to)))
+        .filter(events::success.eq(true))
+        .filter(events::user_id.ne(""))
+        .filter(events::admin_type.is_null())
+        .select(events::user_id)
+        .distinct()
+        .load(conn)
+}
+
+/// Bytes of the recordings started in `[from, to)` (from the beginning when `from` is `None`).
+fn recording_bytes(conn: &mut DbConnection, from: Option<NaiveDateTime>, to: NaiveDateTime) -> QueryResult<u64> {
+    // SUM of a BIGINT is NUMERIC on PostgreSQL: cast back so that one Rust type reads both.
+    let sum = diesel::dsl::sql::<diesel::sql_types::BigInt>("CAST(COALESCE(SUM(size_bytes), 0) AS BIGINT)");
+    let n: i64 = match from {
+        Some(from) => recordings::table
+            .filter(recordings::started_at.ge(from).and(recordings::started_at.lt(to)))
+            .select(sum)
+            .get_result(conn)?,
+        None => recordings::table.filter(recordings::started_at.lt(to)).select(sum).get_result(conn)?,
+    };
+    Ok(n.max(0) as u64)
+}
+
+/// The most sessions running at once on each day. A session runs over `[started_at,
+/// ended_at)`; one still running counts until `now`.
+fn peaks(
+    conn: &mut DbConnection,
+    days: &[Day],
+    range_from: DateTime<Utc>,
+    range_to: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> QueryResult<Vec<u64>> {
+    let (rf, rt) = (to_db_time(range_from), to_db_time(range_to));
+    let mut spans: Vec<(NaiveDateTime, Option<NaiveDateTime>)> = call_sessions::table
+        .filter(call_sessions::started_at.ge(rf).and(call_sessions::started_at.lt(rt)))
+        .select((call_sessions::started_at, call_sessions::ended_at))
+        .load(conn)?;
+    spans.extend(
+        call_sessions::table
+            .filter(call_sessions::ended_at.gt(rf).or(call_sessions::ended_at.is_null()))
+            .filter(call_sessions::started_at.lt(rf))
+            .select((call_sessions::started_at, call_sessions::ended_at))
+            .load::<(NaiveDateTime, Option<NaiveDateTime>)>(conn)?,
+    );
+    let now = to_db_time(now);
+    // (time, change): ends sort before starts at the same instant, so that back-to-back
+    // sessions do not overlap.
+    let mut points: Vec<(NaiveDateTime, i64)> = Vec::with_capacity(spans.len() * 2);
+    for (start, end) in spans {
+        let end = end.unwrap_or(now.max(start));
+        if end > start {
+            points.push((start, 1));
+            points.push((end, -1));
+        }
+    }
+    points.sort_unstable();
+    let mut peaks = Vec::with_capacity(days.len());
+    let (mut i, mut running) = (0usize, 0i64);
+    for day in days {
+        let (from, to) = (to_db_time(day.from), to_db_time(day.to));
+        while i < points.len() && points[i].0 <= from {
+            running += points[i].1;
+            i += 1;
+        }
+        let mut peak = running;
+        while i < points.len() && points[i].0 < to {
+            running += points[i].1;
+            peak = peak.max(running);
+            i += 1;
+        }
+        peaks.push(peak.max(0) as u64);
+    }
+    Ok(peaks)
+}
