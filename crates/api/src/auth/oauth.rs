@@ -340,6 +340,15 @@ fn limiter_keys(req: &HttpRequest, client_id: &str) -> Vec<String> {
 }
 
 /// Authenticates the client of a request: the active application whose secret was given.
+/// What revocation and introspection both start with: a form naming a `token`, sent by an
+/// authenticated client.
+async fn token_request(state: &AppState, req: &HttpRequest, body: &[u8]) -> Result<(AppRow, String), HttpResponse> {
+    let form = parse_form(req, body).map_err(Refusal::response)?;
+    let app = authenticate_client(state, req, &form).await.map_err(Refusal::response)?;
+    let token = form.get("token").ok_or_else(|| invalid_request("the parameter `token` is required"))?;
+    Ok((app, token.to_owned()))
+}
+
 async fn authenticate_client(state: &AppState, req: &HttpRequest, form: &Form) -> Result<AppRow, Refusal> {
     let creds = credentials(req, form)?;
     let limiter = &state.auth.client_limiter;
@@ -491,17 +500,11 @@ client authentication methods", body = OAuthError,
 )]
 #[post("/revoke")]
 pub async fn revoke_token(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
-    let form = match parse_form(&req, &body) {
-        Ok(form) => form,
-        Err(refusal) => return refusal.response(),
+    let (app, token) = match token_request(&state, &req, &body).await {
+        Ok(request) => request,
+        Err(refusal) => return refusal,
     };
-    let app = match authenticate_client(&state, &req, &form).await {
-        Ok(app) => app,
-        Err(refusal) => return refusal.response(),
-    };
-    let Some(token) = form.get("token") else {
-        return invalid_request("the parameter `token` is required");
-    };
+    let token = token.as_str();
     if let Ok(claims) = state.auth.keys.verify(token)
         && claims.client_id == app.client_id
     {
@@ -554,17 +557,11 @@ client authentication methods", body = OAuthError,
 )]
 #[post("/introspect")]
 pub async fn introspect_token(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
-    let form = match parse_form(&req, &body) {
-        Ok(form) => form,
-        Err(refusal) => return refusal.response(),
+    let (app, token) = match token_request(&state, &req, &body).await {
+        Ok(request) => request,
+        Err(refusal) => return refusal,
     };
-    let app = match authenticate_client(&state, &req, &form).await {
-        Ok(app) => app,
-        Err(refusal) => return refusal.response(),
-    };
-    let Some(token) = form.get("token") else {
-        return invalid_request("the parameter `token` is required");
-    };
+    let token = token.as_str();
     let inactive = || no_store(HttpResponse::Ok()).json(Introspection::default());
     // The caller authenticated, so its application is active.
     let Ok(claims) = state.auth.keys.verify(token) else {

@@ -300,23 +300,6 @@ fn files_dir(app: &TestApp) -> std::path::PathBuf {
     app.keys_dir().join("files")
 }
 
-/// Follows `next_cursor` to the end; returns every item in order.
-async fn walk(app: &TestApp, query: &str) -> Vec<Value> {
-    let mut out = Vec::new();
-    let mut uri = format!("/api/v1/calls?{query}");
-    for _ in 0..1000 {
-        let page = app.get(&uri).await;
-        assert_eq!(page.status, 200, "{}", page.text());
-        let body = page.json();
-        out.extend(body["items"].as_array().expect("items").iter().cloned());
-        match body["next_cursor"].as_str() {
-            Some(c) => uri = format!("/api/v1/calls?{query}&cursor={c}"),
-            None => return out,
-        }
-    }
-    panic!("walk did not end");
-}
-
 fn ids(items: &[Value]) -> Vec<String> {
     items.iter().map(|c| c["id"].as_str().expect("id").to_owned()).collect()
 }
@@ -444,15 +427,15 @@ both_backends! {
     async fn active_sessions_have_no_end_and_sort_after_the_ended_ones(db: TestDb) {
         let app = app(&db).await;
         seed(&app);
-        let active = walk(&app, "active=true").await;
+        let active = app.walk("/api/v1/calls", "active=true").await;
         assert_eq!(ids(&active), ["s29", "s28"]);
         for c in &active {
             assert!(c["ended_at"].is_null() && c["duration_s"].is_null(), "{c}");
         }
         for field in ["ended_at", "duration_s"] {
-            let up = ids(&walk(&app, &format!("sort={field}&limit=4")).await);
+            let up = ids(&app.walk("/api/v1/calls", &format!("sort={field}&limit=4")).await);
             assert_eq!(&up[SESSIONS - 2..], ["s28", "s29"], "{field}: active last ascending");
-            let down = ids(&walk(&app, &format!("sort=-{field}&limit=4")).await);
+            let down = ids(&app.walk("/api/v1/calls", &format!("sort=-{field}&limit=4")).await);
             assert_eq!(&down[..2], ["s29", "s28"], "-{field}: active first descending");
         }
         // Export leaves their end and duration empty.
@@ -472,7 +455,7 @@ both_backends! {
         let by_id = |id: &str| specs.iter().find(|s| s.id == id).cloned().expect("seeded");
         for field in ["started_at", "ended_at", "duration_s", "participants", "owner", "title"] {
             for sort in [field.to_owned(), format!("-{field}")] {
-                let items = walk(&app, &format!("sort={sort}&limit=7")).await;
+                let items = app.walk("/api/v1/calls", &format!("sort={sort}&limit=7")).await;
                 let seen = ids(&items);
                 assert_eq!(seen.len(), SESSIONS, "sort {sort}");
                 assert_eq!(seen.iter().collect::<HashSet<_>>().len(), SESSIONS, "sort {sort}: each row once");
@@ -525,7 +508,7 @@ both_backends! {
         assert_eq!(count(&app, "from=2026-11-01&to=2026-11-01&tz=Asia/Tokyo").await, n(&|s| s.started < base() + Duration::hours(15)));
         assert_eq!(count(&app, "q=GAMMA").await, n(&|s| s.title.as_deref() == Some("Meeting Gamma")));
         assert_eq!(count(&app, "q=meeting%20carol").await, n(&|s| s.title.is_some() && s.owner == "carol@corp"));
-        let listed = walk(&app, "participant=u5@corp&sort=started_at").await;
+        let listed = app.walk("/api/v1/calls", "participant=u5@corp&sort=started_at").await;
         assert!(listed.iter().all(|c| specs.iter().any(|s| s.id == c["id"] && s.users.contains(&"u5@corp"))));
         // Bad values and unknown parameters are 400s naming them.
         app.get("/api/v1/calls?active=maybe").await.assert_problem(400, "active");
@@ -586,7 +569,7 @@ both_backends! {
         let all = app.call("DELETE", "/api/v1/calls?all=true").await.json();
         let rest = specs.iter().filter(|s| s.owner != "alice@corp" && s.deletable()).count();
         assert_eq!(all["deleted"].as_u64(), Some(rest as u64));
-        let kept = ids(&walk(&app, "sort=started_at").await);
+        let kept = ids(&app.walk("/api/v1/calls", "sort=started_at").await);
         let expected: Vec<String> = specs.iter().filter(|s| !s.deletable()).map(|s| s.id.clone()).collect();
         assert_eq!(kept, expected);
         assert!(kept.contains(&"s07".to_owned()), "a session with a recording row stays");

@@ -59,30 +59,6 @@ fn seed(db: &TestDb) -> Vec<Seeded> {
     out
 }
 
-/// Follows `next_cursor` from `path?query` to the end; returns every item in order.
-pub async fn walk(app: &TestApp, path: &str, query: &str) -> Vec<Value> {
-    let mut out = Vec::new();
-    let mut uri = format!("{path}?{query}");
-    for _ in 0..1000 {
-        let page = app.get(&uri).await;
-        assert_eq!(page.status, 200, "{uri}: {}", page.text());
-        let body = page.json();
-        out.extend(body["items"].as_array().expect("items").iter().cloned());
-        match body["next_cursor"].as_str() {
-            Some(c) => {
-                let link = page.header("link").expect("Link header while more rows follow");
-                assert!(link.ends_with("rel=\"next\"") && link.contains("cursor="), "{link}");
-                uri = format!("{path}?{query}&cursor={c}");
-            }
-            None => {
-                assert!(page.header("link").is_none());
-                return out;
-            }
-        }
-    }
-    panic!("walk did not end");
-}
-
 /// For each sort field, both directions: small pages walk every row once, in the order of one
 /// big page, ascending the reverse of descending, and keys in byte order (the seeds use keys
 /// whose order no collation disputes). `key` reads the sort key of an item.
@@ -90,7 +66,7 @@ pub async fn sort_walks_agree(app: &TestApp, path: &str, fields: &[&str], total:
     for field in fields {
         let mut walks = Vec::new();
         for sort in [field.to_string(), format!("-{field}")] {
-            let items = walk(app, path, &format!("sort={sort}&limit=7")).await;
+            let items = app.walk(path, &format!("sort={sort}&limit=7")).await;
             assert_eq!(items.len(), total, "sort {sort}");
             let ids: Vec<String> = items.iter().map(|i| i[id_key].to_string()).collect();
             let unique: HashSet<&String> = ids.iter().collect();
@@ -168,7 +144,7 @@ both_backends! {
         let q = format!("from={}&to={}", from.to_rfc3339().replace('+', "%2B"), to.to_rfc3339().replace('+', "%2B"));
         assert_eq!(count(&app, &q).await, n(&|m| m.time >= from && m.time < to));
         // Lists select the same rows as counts.
-        let items = walk(&app, "/api/v1/chat-messages", "q=ПРИВЕТ&limit=4").await;
+        let items = app.walk("/api/v1/chat-messages", "q=ПРИВЕТ&limit=4").await;
         assert_eq!(items.len() as u64, privet);
         assert!(items.iter().all(|m| m["text"].as_str().is_some_and(|t| t.to_lowercase().contains("привет"))));
     }
@@ -178,7 +154,7 @@ both_backends! {
         let app = app(&db).await;
         sort_walks_agree(&app, "/api/v1/chat-messages", &["time", "sender", "recipient"], 90, "id").await;
         // Newest first by default.
-        let items = walk(&app, "/api/v1/chat-messages", "limit=11").await;
+        let items = app.walk("/api/v1/chat-messages", "limit=11").await;
         let times: Vec<i64> = items.iter().map(|m| DateTime::parse_from_rfc3339(m["time"].as_str().expect("time")).expect("time").timestamp()).collect();
         assert!(times.windows(2).all(|w| w[0] >= w[1]), "newest first");
     }

@@ -7,7 +7,7 @@ use confreports_store::records::insert_config_changes;
 use confreports_types::{ActorType, ParameterChange};
 
 use crate::both_backends;
-use crate::chat::{sort_walks_agree, walk};
+use crate::chat::sort_walks_agree;
 use crate::common::TestDb;
 use crate::support::{TestApp, app};
 
@@ -89,7 +89,7 @@ both_backends! {
         assert_eq!(count(&app, "q=NETWORK%20bitrate").await, n(&|c| c.1 == "network"));
         assert_eq!(count(&app, "q=network%20topic").await, 0);
         // The list walks the same selection.
-        let items = walk(&app, "/api/v1/config-changes", "parameter=schedule&limit=4").await;
+        let items = app.walk("/api/v1/config-changes", "parameter=schedule&limit=4").await;
         assert_eq!(items.len() as u64, n(&|c| c.2.contains(&"schedule")));
         // Before/after per parameter, typed; an absent value is null.
         let c = &items[0];

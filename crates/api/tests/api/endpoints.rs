@@ -65,23 +65,6 @@ fn n(rows: &[NewEndpoint], f: impl Fn(usize, &NewEndpoint) -> bool) -> u64 {
     rows.iter().enumerate().filter(|(i, e)| f(*i, e)).count() as u64
 }
 
-/// Follows `next_cursor` to the end; returns every item in order.
-async fn walk(app: &TestApp, query: &str) -> Vec<Value> {
-    let mut out = Vec::new();
-    let mut uri = format!("/api/v1/endpoints?{query}");
-    for _ in 0..1000 {
-        let page = app.get(&uri).await;
-        assert_eq!(page.status, 200, "{}", page.text());
-        let body = page.json();
-        out.extend(body["items"].as_array().expect("items").iter().cloned());
-        match body["next_cursor"].as_str() {
-            Some(c) => uri = format!("/api/v1/endpoints?{query}&cursor={c}"),
-            None => return out,
-        }
-    }
-    panic!("walk did not end");
-}
-
 fn rfc(t: DateTime<Utc>) -> String {
     t.to_rfc3339().replace('+', "%2B")
 }
@@ -152,7 +135,7 @@ both_backends! {
         let app = app(&db).await;
         for field in ["last_seen", "first_seen", "user_id", "app", "ip"] {
             for sort in [field.to_owned(), format!("-{field}")] {
-                let items = walk(&app, &format!("sort={sort}&limit=7")).await;
+                let items = app.walk("/api/v1/endpoints", &format!("sort={sort}&limit=7")).await;
                 assert_eq!(items.len(), N, "sort {sort}");
                 let unique: HashSet<&str> = items.iter().map(|e| e["id"].as_str().expect("id")).collect();
                 assert_eq!(unique.len(), N, "sort {sort}: each row once");

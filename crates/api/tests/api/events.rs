@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::both_backends;
 use crate::common::TestDb;
-use crate::support::{TestApp, app};
+use crate::support::app;
 
 const TYPES: [EventType; 6] =
     [EventType::Login, EventType::Logout, EventType::Status, EventType::Lock, EventType::Authorize, EventType::Restart];
@@ -43,36 +43,12 @@ fn ids(page: &Value) -> Vec<i64> {
     page["items"].as_array().expect("items").iter().map(|e| e["id"].as_i64().expect("id")).collect()
 }
 
-/// Follows `next_cursor` to the end; returns every item in order.
-async fn walk(app: &TestApp, query: &str) -> Vec<Value> {
-    let mut out = Vec::new();
-    let mut uri = format!("/api/v1/events?{query}");
-    for _ in 0..1000 {
-        let page = app.get(&uri).await;
-        assert_eq!(page.status, 200, "{}", page.text());
-        let body = page.json();
-        out.extend(body["items"].as_array().expect("items").iter().cloned());
-        match body["next_cursor"].as_str() {
-            Some(c) => {
-                let link = page.header("link").expect("Link header while more rows follow");
-                assert!(link.ends_with("rel=\"next\"") && link.contains("cursor="), "{link}");
-                uri = format!("/api/v1/events?{query}&cursor={c}");
-            }
-            None => {
-                assert!(page.header("link").is_none());
-                return out;
-            }
-        }
-    }
-    panic!("walk did not end");
-}
-
 both_backends! {
     async fn two_types_newest_first_walk_count_and_export_agree(db: TestDb) {
         let evs = seed(&db);
         let app = app(&db).await;
         let q = "type=login&type=logout&sort=-time&limit=7";
-        let items = walk(&app, q).await;
+        let items = app.walk("/api/v1/events", q).await;
         // The seeded events, and the `login` of the test's sysadmin signing in.
         let expected = evs.iter().filter(|e| matches!(e.event_type, EventType::Login | EventType::Logout)).count() + 1;
         assert_eq!(items.len(), expected);
@@ -103,7 +79,7 @@ both_backends! {
         let app = app(&db).await;
         for field in ["time", "type", "user_id", "ip"] {
             for sort in [field.to_owned(), format!("-{field}")] {
-                let items = walk(&app, &format!("sort={sort}&limit=13&endpoint=ep-1&endpoint=ep-2")).await;
+                let items = app.walk("/api/v1/events", &format!("sort={sort}&limit=13&endpoint=ep-1&endpoint=ep-2")).await;
                 assert_eq!(items.len(), 160, "sort {sort}");
                 let unique: HashSet<i64> = items.iter().map(|e| e["id"].as_i64().expect("id")).collect();
                 assert_eq!(unique.len(), 160, "sort {sort}: each row once");

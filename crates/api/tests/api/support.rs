@@ -185,6 +185,31 @@ impl TestApp {
         self.call_as(&Caller::Admin(self.root.clone()), "GET", uri, None).await
     }
 
+    /// Follows `next_cursor` from `path?query` to the end, checking the `Link` header on the
+    /// way; returns every item in order.
+    pub async fn walk(&self, path: &str, query: &str) -> Vec<Value> {
+        let mut out = Vec::new();
+        let mut uri = format!("{path}?{query}");
+        for _ in 0..1000 {
+            let page = self.get(&uri).await;
+            assert_eq!(page.status, 200, "{uri}: {}", page.text());
+            let body = page.json();
+            out.extend(body["items"].as_array().expect("items").iter().cloned());
+            match body["next_cursor"].as_str() {
+                Some(c) => {
+                    let link = page.header("link").expect("Link header while more rows follow");
+                    assert!(link.ends_with("rel=\"next\"") && link.contains("cursor="), "{link}");
+                    uri = format!("{path}?{query}&cursor={c}");
+                }
+                None => {
+                    assert!(page.header("link").is_none(), "no Link header on the last page");
+                    return out;
+                }
+            }
+        }
+        panic!("walk of {path}?{query} did not end");
+    }
+
     /// Any method as the root sysadmin.
     pub async fn call(&self, method: &str, uri: &str) -> Answer {
         self.call_as(&Caller::Admin(self.root.clone()), method, uri, None).await

@@ -12,7 +12,7 @@ use confreports_store::report::to_db_time;
 use confreports_types::EventType;
 
 use crate::both_backends;
-use crate::chat::{sort_walks_agree, walk};
+use crate::chat::sort_walks_agree;
 use crate::common::TestDb;
 use crate::support::app;
 
@@ -165,7 +165,7 @@ both_backends! {
         seed_users(&db);
         let app = app(&db).await;
         // By display name by default, ties by id.
-        let all = walk(&app, "/api/v1/users", "limit=4").await;
+        let all = app.walk("/api/v1/users", "limit=4").await;
         assert_eq!(all.len(), 26);
         assert_eq!(all[0]["id"], "u01@corp");
         assert_eq!(all[6]["id"], "u07@corp");
