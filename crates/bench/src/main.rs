@@ -48,7 +48,7 @@ struct Args {
     #[arg(long, value_enum, value_delimiter = ',', default_values = ["sqlite", "postgres"])]
     backends: Vec<Backend>,
     /// Measures to run.
-    #[arg(long, value_enum, value_delimiter = ',', default_values = ["depth", "export"])]
+    #[arg(long, value_enum, value_delimiter = ',', default_values = ["depth", "export", "dashboard", "search"])]
     measures: Vec<measures::Name>,
     /// Requests of the depth measure (half page 1, half page 10,000).
     #[arg(long, default_value_t = 200)]
@@ -56,6 +56,12 @@ struct Args {
     /// Timed repetitions of each export, server and tool alternating.
     #[arg(long, default_value_t = 5)]
     export_reps: usize,
+    /// Timed requests of the dashboard measure, after a warm-up.
+    #[arg(long, default_value_t = 20)]
+    dashboard_requests: usize,
+    /// Timed requests of each search query (list page and count), after a warm-up.
+    #[arg(long, default_value_t = 20)]
+    search_requests: usize,
     /// Generate the data even when a matching dataset exists.
     #[arg(long)]
     regenerate: bool,
@@ -168,7 +174,12 @@ fn run() -> anyhow::Result<bool> {
     }
 
     let mut results = Results { machine: machine::describe(args.rows, &datasets, &root), ..Results::default() };
-    let options = Options { depth_requests: args.depth_requests, export_reps: args.export_reps };
+    let options = Options {
+        depth_requests: args.depth_requests,
+        export_reps: args.export_reps,
+        dashboard_requests: args.dashboard_requests,
+        search_requests: args.search_requests,
+    };
     for dataset in &datasets {
         let name = dataset.backend.name();
         let agent: ureq::Agent = ureq::Agent::config_builder()

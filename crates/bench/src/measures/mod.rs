@@ -13,9 +13,11 @@ use crate::dataset::Dataset;
 use crate::results::Results;
 use crate::server::Server;
 
+pub mod dashboard;
 pub mod depth;
 pub mod export;
 pub mod plans;
+pub mod search;
 
 /// Settings of the measures (from the command line).
 #[derive(Debug, Clone)]
@@ -24,6 +26,10 @@ pub struct Options {
     pub depth_requests: usize,
     /// Timed repetitions of each export (server and tool alternating).
     pub export_reps: usize,
+    /// Timed requests of the dashboard measure (after a warm-up).
+    pub dashboard_requests: usize,
+    /// Timed requests of each search query (after a warm-up).
+    pub search_requests: usize,
 }
 
 /// One backend under test.
@@ -74,12 +80,18 @@ pub enum Name {
     Depth,
     /// CSV export: rows/s against the database's own tool, and the server's RSS meanwhile.
     Export,
+    /// p50/p99 of the dashboard over the dataset's whole month, totals checked against SQL.
+    Dashboard,
+    /// p50 of a selective `q` search (list page and count), answers checked against SQL.
+    Search,
 }
 
 pub fn by_name(name: Name) -> Box<dyn Measure> {
     match name {
         Name::Depth => Box::new(depth::Depth),
         Name::Export => Box::new(export::Export),
+        Name::Dashboard => Box::new(dashboard::Dashboard),
+        Name::Search => Box::new(search::Search),
     }
 }
 
