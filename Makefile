@@ -3,7 +3,8 @@
 
 SHELL := /bin/bash
 CARGO ?= cargo
-BIN := target/release/confreports
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
+BIN := $(TARGET_DIR)/release/confreports
 DATA_DIR ?= data
 BIND ?= 127.0.0.1:8080
 export TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
@@ -46,7 +47,7 @@ frontend:
 bench: tools
 	scripts/ensure-postgres.sh
 	$(CARGO) build --release -p confreports -p confreports-bench
-	target/release/confreports-bench
+	$(TARGET_DIR)/release/confreports-bench --server $(BIN)
 
 ## openapi: regenerate the committed OpenAPI document
 openapi: server

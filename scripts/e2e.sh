@@ -7,7 +7,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 say() { printf 'e2e: %s\n' "$*"; }
 
-BIN="${CONFREPORTS_BIN:-$ROOT/target/release/confreports}"
+BIN="${CONFREPORTS_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/release/confreports}"
 DATA="$(mktemp -d "${TMPDIR:-/tmp}/confreports-e2e.XXXXXX")"
 PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 LOG="$ROOT/e2e/artifacts/server.log"
