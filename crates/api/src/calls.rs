@@ -73,7 +73,7 @@ impl ApiReport for CallsReport {
 }
 
 /// A 404 for `NotFound`, other errors as they are.
-fn or_not_found(what: String) -> impl FnOnce(diesel::result::Error) -> ApiError {
+pub(crate) fn or_not_found(what: String) -> impl FnOnce(diesel::result::Error) -> ApiError {
     move |e| match e {
         diesel::result::Error::NotFound => ApiError::NotFound(what),
         other => other.into(),
@@ -81,7 +81,7 @@ fn or_not_found(what: String) -> impl FnOnce(diesel::result::Error) -> ApiError 
 }
 
 /// Item routes take no query parameters; an unknown one is a 400 like on every list.
-fn no_query(req: &HttpRequest) -> ApiResult<()> {
+pub(crate) fn no_query(req: &HttpRequest) -> ApiResult<()> {
     QueryPairs::parse(req.query_string()).check_known(&[])
 }
 
@@ -431,7 +431,7 @@ fn file_id(id: &str) -> ApiResult<i64> {
 
 /// `Content-Disposition: attachment` with the name as sent (RFC 6266 `filename*`) and an ASCII
 /// fallback; separators and control characters never reach the client's file system.
-fn attachment(name: &str) -> ContentDisposition {
+pub(crate) fn attachment(name: &str) -> ContentDisposition {
     let clean: String = name.chars().map(|c| if c.is_control() || matches!(c, '/' | '\\') { '_' } else { c }).collect();
     let clean = clean.trim_matches(|c: char| c == '.' || c.is_whitespace());
     let clean = if clean.is_empty() { "file" } else { clean };

@@ -19,6 +19,8 @@ Lists are keyset-paginated: pass `next_cursor` back as `cursor`. Errors are RFC 
         (name = "chat-messages", description = "Personal and group chat messages"),
         (name = "config-changes", description = "Changes to server settings, conferences, licences, integrations, groups and accounts, each parameter before and after"),
         (name = "users", description = "Users of the conferencing server and their activity across the reports"),
+        (name = "recordings", description = "Conference recordings: list, play (HTTP Range), download, the session chat in sync, delete, and the upload of the media by the conferencing server"),
+        (name = "ingest", description = "The conferencing server pushes its records (events, users, conferences, sessions and what happens in them, chat, configuration changes, endpoints, recordings) in all-or-nothing batches; scope `ingest`"),
         (name = "endpoints", description = "Device connections: application, type, OS, IP, last conference, network test, first and last seen"),
         (name = "dashboard", description = "Activity per day: calls, peak concurrent sessions, active users, events per type, recording storage"),
         (name = "settings", description = "Server settings such as retention periods (sysadmins only)"),

@@ -16,4 +16,8 @@ pub struct AppState {
     pub web_dir: Option<PathBuf>,
     /// Where the content of files sent to chats is kept (`<data-dir>/files`); `None`: none is.
     pub files_dir: Option<PathBuf>,
+    /// Where recordings' media files are kept (`<data-dir>/recordings`); `None`: none is.
+    pub recordings_dir: Option<PathBuf>,
+    /// The largest recording upload accepted, in bytes.
+    pub recording_max_bytes: u64,
 }

@@ -40,9 +40,14 @@ enum Command {
         /// HTTP worker threads (default: one per core).
         #[arg(long, env = "CONFREPORTS_WORKERS")]
         workers: Option<usize>,
+        /// Largest recording upload accepted, in bytes (default 4 GiB).
+        #[arg(long, env = "CONFREPORTS_RECORDING_MAX_BYTES", default_value_t = confreports_api::recordings::DEFAULT_MAX_UPLOAD_BYTES)]
+        recording_max_bytes: u64,
         #[command(flatten)]
         auth: AuthArgs,
     },
+    /// Delete what the retention settings say has expired (recordings, endpoints) and print it.
+    Purge,
     /// Bring the database schema up to date.
     Migrate,
     /// Manage the administrators of the web app.
@@ -74,6 +79,27 @@ enum Command {
         /// Do nothing, successfully, when the database already has data (for `make run`).
         #[arg(long, conflicts_with = "force")]
         if_empty: bool,
+    },
+    /// Drive a running server through the ingest API like a conferencing server would.
+    Simulate {
+        /// Base URL of the server.
+        #[arg(long, env = "CONFREPORTS_URL", default_value = "http://127.0.0.1:8080")]
+        url: String,
+        /// Client id of an OAuth application with scope `ingest`.
+        #[arg(long, env = "CONFREPORTS_CLIENT_ID")]
+        client_id: String,
+        /// Read the client secret from the first line of stdin.
+        #[arg(long)]
+        client_secret_stdin: bool,
+        /// Records per second.
+        #[arg(long, default_value_t = 200)]
+        rate: u32,
+        /// Seconds to run (default: until interrupted).
+        #[arg(long)]
+        duration: Option<u64>,
+        /// Records per batch.
+        #[arg(long, default_value_t = 100)]
+        batch: u32,
     },
 }
 
@@ -112,6 +138,8 @@ impl AuthArgs {
 
 mod admin;
 mod app_cmd;
+mod purge;
+mod simulate;
 
 fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
@@ -150,6 +178,7 @@ fn main() -> anyhow::Result<()> {
                 users,
                 events,
                 files_dir: Some(cli.data_dir.join("files")),
+                recordings_dir: Some(cli.data_dir.join("recordings")),
                 ..DemoOptions::default()
             };
             let mut progress = DemoProgress::new();
@@ -177,9 +206,31 @@ fn main() -> anyhow::Result<()> {
             let pool = confreports_store::open_pool(&database_url, 1).context("opening the database")?;
             app_cmd::run(&mut *pool.get()?, command)
         }
-        Command::Serve { bind, web_dir, workers, auth } => {
+        Command::Serve { bind, web_dir, workers, recording_max_bytes, auth } => {
             let auth = Auth::new(auth.settings(), &cli.data_dir).context("loading the token signing key")?;
-            serve(&database_url, &bind, web_dir, cli.data_dir.join("files"), workers, auth)
+            let dirs = (cli.data_dir.join("files"), cli.data_dir.join("recordings"), recording_max_bytes);
+            serve(&database_url, &bind, web_dir, dirs, workers, auth)
+        }
+        Command::Simulate { url, client_id, client_secret_stdin, rate, duration, batch } => {
+            anyhow::ensure!(client_secret_stdin, "pass --client-secret-stdin and the secret on stdin");
+            let mut secret = String::new();
+            std::io::stdin().read_line(&mut secret).context("reading the client secret from stdin")?;
+            let opts = simulate::SimulateOptions {
+                url,
+                client_id,
+                client_secret: secret.trim().to_owned(),
+                rate,
+                duration,
+                batch,
+            };
+            simulate::run(&opts)?;
+            Ok(())
+        }
+        Command::Purge => {
+            let pool = confreports_store::open_pool(&database_url, 1).context("opening the database")?;
+            let purged = purge::run(&mut *pool.get()?, &cli.data_dir.join("recordings"))?;
+            println!("deleted {} recordings and {} endpoints", purged.recordings, purged.endpoints);
+            Ok(())
         }
     }
 }
@@ -188,7 +239,7 @@ fn serve(
     database_url: &str,
     bind: &str,
     web_dir: PathBuf,
-    files_dir: PathBuf,
+    (files_dir, recordings_dir, recording_max_bytes): (PathBuf, PathBuf, u64),
     workers: Option<usize>,
     auth: std::sync::Arc<Auth>,
 ) -> anyhow::Result<()> {
@@ -200,10 +251,17 @@ fn serve(
         tracing::warn!(dir = %web_dir.display(), "web app not built; serving the API only");
         None
     };
-    let state = AppState { pool, web_dir, files_dir: Some(files_dir), auth };
+    let state = AppState {
+        pool,
+        web_dir,
+        files_dir: Some(files_dir),
+        recordings_dir: Some(recordings_dir),
+        recording_max_bytes,
+        auth,
+    };
     let workers = workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
     actix_web::rt::System::new().block_on(async move {
-        actix_web::rt::spawn(housekeeping(state.pool.clone()));
+        actix_web::rt::spawn(housekeeping(state.pool.clone(), state.recordings_dir.clone()));
         let server = actix_web::HttpServer::new(move || confreports_api::build(state.clone()))
             .workers(workers)
             .bind(bind)
@@ -216,14 +274,27 @@ fn serve(
 }
 
 /// Every 30 s: records `unlock` for expired account locks and drops expired sessions and
-/// revoked-token entries.
-async fn housekeeping(pool: confreports_store::Pool) {
+/// revoked-token entries. At most hourly (and at start): the recording retention.
+async fn housekeeping(pool: confreports_store::Pool, recordings_dir: Option<PathBuf>) {
+    const RETENTION_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
     let mut tick = actix_web::rt::time::interval(std::time::Duration::from_secs(30));
+    let mut last_retention: Option<std::time::Instant> = None;
     loop {
         tick.tick().await;
         let pool = pool.clone();
+        let retention_due = last_retention.is_none_or(|t| t.elapsed() >= RETENTION_EVERY);
+        if retention_due {
+            last_retention = Some(std::time::Instant::now());
+        }
+        let recordings_dir = recordings_dir.clone();
         let done = actix_web::web::block(move || -> anyhow::Result<()> {
             let mut conn = pool.get()?;
+            if retention_due && let Some(dir) = &recordings_dir {
+                let deleted = purge::recordings(&mut conn, dir)?;
+                if deleted > 0 {
+                    tracing::info!(deleted, "recordings deleted after the retention timeout");
+                }
+            }
             confreports_api::auth::session::unlock_expired(&mut conn)?;
             let now = confreports_store::report::to_db_time(chrono::Utc::now());
             confreports_store::access::delete_expired_sessions(&mut conn, now)?;

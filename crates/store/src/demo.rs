@@ -26,11 +26,27 @@ pub struct DemoOptions {
     pub now: DateTime<Utc>,
     /// Where the content of chat files goes (`<data-dir>/files`); `None` writes no content.
     pub files_dir: Option<std::path::PathBuf>,
+    /// Where recordings' media goes (`<data-dir>/recordings`): every demo recording gets
+    /// [`SAMPLE_WEBM`] as its media (hard links of one copy); `None` writes no media.
+    pub recordings_dir: Option<std::path::PathBuf>,
 }
+
+/// The demo recording: 20 s of VP8 test pattern and an Opus 440 Hz tone (`demo/sample.webm`).
+pub const SAMPLE_WEBM: &[u8] = include_bytes!("../../../demo/sample.webm");
+/// Its length, as its WebM Duration element says (20.0 s).
+pub const SAMPLE_WEBM_DURATION_S: i64 = 20;
 
 impl Default for DemoOptions {
     fn default() -> Self {
-        DemoOptions { days: 30, users: 200, events: None, seed: 2026, now: Utc::now(), files_dir: None }
+        DemoOptions {
+            days: 30,
+            users: 200,
+            events: None,
+            seed: 2026,
+            now: Utc::now(),
+            files_dir: None,
+            recordings_dir: None,
+        }
     }
 }
 
@@ -134,6 +150,31 @@ pub fn generate(conn: &mut DbConnection, opts: &DemoOptions, progress: &mut dyn 
     if let Some(dir) = &opts.files_dir {
         std::fs::create_dir_all(dir).map_err(io_error)?;
     }
+    // One copy of the sample; each recording's media is a hard link to it (a copy where links
+    // are not possible), so deleting one recording's file leaves the others.
+    let mut sample_master: Option<std::path::PathBuf> = None;
+    let mut recording_media = |dir: &std::path::Path, session_id: &str| -> Result<String, diesel::result::Error> {
+        let safe: String = session_id
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' })
+            .collect();
+        let key = format!("demo-rec-{safe}");
+        let path = dir.join(&key);
+        let _ = std::fs::remove_file(&path);
+        match &sample_master {
+            Some(master) => {
+                if std::fs::hard_link(master, &path).is_err() {
+                    std::fs::copy(master, &path).map_err(io_error)?;
+                }
+            }
+            None => {
+                std::fs::create_dir_all(dir).map_err(io_error)?;
+                std::fs::write(&path, SAMPLE_WEBM).map_err(io_error)?;
+                sample_master = Some(path);
+            }
+        }
+        Ok(key)
+    };
     conn.transaction(|conn| {
         let mut summary = DemoSummary::default();
 
@@ -413,7 +454,30 @@ pub fn generate(conn: &mut DbConnection, opts: &DemoOptions, progress: &mut dyn 
                     });
                 }
             }
-            if recorded {
+            if recorded && let Some(dir) = &opts.recordings_dir {
+                // Chat during the recorded sample, for the player's chat in sync.
+                for (k, text) in
+                    ["Запись идёт", "Recording started, can everyone hear me?", "Да, слышно хорошо"].iter().enumerate()
+                {
+                    let who = if k % 2 == 0 { owner } else { invited[k % invited.len()] };
+                    chats.push(chat(begin + Duration::seconds(3 + 6 * k as i64), who, "", &id, text));
+                }
+                let key = recording_media(dir, &id)?;
+                recordings.push(NewRecording {
+                    source_id: None,
+                    session_id: id.clone(),
+                    conference_id: conference.clone(),
+                    title: title.clone(),
+                    title_sort: title.clone().unwrap_or_default(),
+                    owner: owner.id.clone(),
+                    started_at: t(begin),
+                    duration_s: SAMPLE_WEBM_DURATION_S,
+                    size_bytes: SAMPLE_WEBM.len() as i64,
+                    content_type: "video/webm".into(),
+                    storage_key: Some(key),
+                    created_at: t(begin),
+                });
+            } else if recorded {
                 recordings.push(NewRecording {
                     source_id: None,
                     session_id: id.clone(),
@@ -531,7 +595,15 @@ pub fn generate(conn: &mut DbConnection, opts: &DemoOptions, progress: &mut dyn 
                 .into_iter()
                 .map(|(p, b, a)| ParameterChange { parameter: p.to_owned(), before: Some(b), after: Some(a) })
                 .collect();
-            config.push(crate::config_changes::new_change(None, when, actor, actor_type, object_type, &object, &changes));
+            config.push(crate::config_changes::new_change(
+                None,
+                when,
+                actor,
+                actor_type,
+                object_type,
+                &object,
+                &changes,
+            ));
         }
         config.sort_by_key(|(c, _)| c.time);
         summary.config_changes = insert_config_changes(conn, &config)?;

@@ -14,6 +14,8 @@ pub mod dashboard;
 pub mod demo;
 pub mod endpoints;
 pub mod events;
+pub mod ingest;
+pub mod recordings;
 pub mod records;
 pub mod report;
 pub mod schema;

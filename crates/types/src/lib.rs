@@ -11,7 +11,9 @@ pub mod cursor;
 pub mod dashboard;
 pub mod endpoints;
 pub mod events;
+pub mod ingest;
 pub mod problem;
+pub mod recordings;
 pub mod settings;
 
 pub use auth::{DateFormat, LoginRequest, Me, NewOAuthApp, OAuthApp, OAuthAppSecret, Preferences, Role, Scope};
@@ -27,6 +29,7 @@ pub use dashboard::{Dashboard, DashboardDay, DashboardFigures, DashboardParams};
 pub use endpoints::{Endpoint, EndpointFilterParams, EndpointSort, EndpointType, OlderThanDays};
 pub use events::{Event, EventFilterParams, EventSort, EventType, EventTypeInfo};
 pub use problem::{FieldError, Problem};
+pub use recordings::{Recording, RecordingChatMessage, RecordingFilterParams, RecordingSort, RecordingUploaded};
 pub use settings::{Settings, SettingsUpdate};
 
 use serde::{Deserialize, Serialize};

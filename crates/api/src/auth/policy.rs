@@ -57,6 +57,18 @@ pub const POLICY: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/users", Scope(Scope::UsersRead)),
     ("GET", "/api/v1/users/{id}", Scope(Scope::UsersRead)),
     // Endpoints, the dashboard, and settings (sysadmins only).
+    // Recordings; the upload is the conferencing server's.
+    ("GET", "/api/v1/recordings", Scope(Scope::RecordingsRead)),
+    ("GET", "/api/v1/recordings/count", Scope(Scope::RecordingsRead)),
+    ("GET", "/api/v1/recordings/export", Scope(Scope::RecordingsRead)),
+    ("DELETE", "/api/v1/recordings", Scope(Scope::RecordingsDelete)),
+    ("GET", "/api/v1/recordings/{id}", Scope(Scope::RecordingsRead)),
+    ("GET", "/api/v1/recordings/{id}/media", Scope(Scope::RecordingsRead)),
+    ("GET", "/api/v1/recordings/{id}/download", Scope(Scope::RecordingsRead)),
+    ("GET", "/api/v1/recordings/{id}/chat", Scope(Scope::RecordingsRead)),
+    ("DELETE", "/api/v1/recordings/{id}", Scope(Scope::RecordingsDelete)),
+    ("PUT", "/api/v1/ingest/recordings/{id}/media", Scope(Scope::Ingest)),
+    ("POST", "/api/v1/ingest", Scope(Scope::Ingest)),
     ("GET", "/api/v1/endpoints", Scope(Scope::EndpointsRead)),
     ("GET", "/api/v1/endpoints/count", Scope(Scope::EndpointsRead)),
     ("GET", "/api/v1/endpoints/export", Scope(Scope::EndpointsRead)),

@@ -112,13 +112,22 @@ pub async fn app(db: &TestDb) -> TestApp {
 }
 
 pub const ROOT_LOGIN: &str = "root-admin";
+/// The recording upload limit of test apps (the demo sample is about 420 KB).
+pub const RECORDING_MAX_BYTES: u64 = 2 << 20;
 pub const ROOT_PASSWORD: &str = "root password for tests";
 
 pub async fn app_with(db: &TestDb, settings: AuthSettings) -> TestApp {
     let keys = std::env::temp_dir().join(format!("confreports-keys-{}", confreports_api::auth::random_token(9)));
     let auth = Auth::new(settings, &keys).expect("keys");
     let pool = db.pool();
-    let state = AppState { pool: pool.clone(), web_dir: None, files_dir: Some(keys.join("files")), auth: auth.clone() };
+    let state = AppState {
+        pool: pool.clone(),
+        web_dir: None,
+        files_dir: Some(keys.join("files")),
+        recordings_dir: Some(keys.join("recordings")),
+        recording_max_bytes: RECORDING_MAX_BYTES,
+        auth: auth.clone(),
+    };
     let svc = test::init_service(confreports_api::build(state)).await;
     let svc = Rc::new(svc);
     let service: BoxedService = Rc::new(BoxService(svc));

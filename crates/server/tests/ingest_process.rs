@@ -1,0 +1,268 @@
+//! The real binary: `confreports simulate` against `confreports serve`, and ingest surviving a
+//! SIGKILL of the server mid-stream (every acknowledged batch whole, no batch in part).
+
+use std::io::Write as _;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use rand::Rng as _;
+use serde_json::{Value, json};
+
+const BIN: &str = env!("CARGO_BIN_EXE_confreports");
+
+fn tag() -> String {
+    format!("{:08x}", rand::rng().random::<u32>())
+}
+
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new() -> Self {
+        let p = std::env::temp_dir().join(format!("confreports-proc-{}", tag()));
+        std::fs::create_dir_all(&p).expect("temp dir");
+        TempDir(p)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(20)))
+        .build()
+        .into()
+}
+
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Server {
+    fn start(dir: &Path, db: &str, port: u16) -> Server {
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("serve.log")).expect("log");
+        let child = Command::new(BIN)
+            .args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--web-dir", "/nonexistent"])
+            .env("DATABASE_URL", db)
+            .env("CONFREPORTS_DATA_DIR", dir)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("spawn serve");
+        let mut s = Server { child, url: format!("http://127.0.0.1:{port}") };
+        let a = agent();
+        let started = Instant::now();
+        loop {
+            if let Ok(Some(status)) = s.child.try_wait() {
+                panic!(
+                    "serve exited ({status}): {}",
+                    std::fs::read_to_string(dir.join("serve.log")).unwrap_or_default()
+                );
+            }
+            if a.get(format!("{}/api/v1/event-types", s.url)).call().is_ok() {
+                return s;
+            }
+            assert!(started.elapsed() < Duration::from_secs(30), "serve did not come up");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// SIGKILL.
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// `confreports app create --json`: (client id, secret).
+fn create_app(dir: &Path, db: &str, name: &str, scopes: &[&str]) -> (String, String) {
+    let mut args = vec!["app", "create", "--name", name, "--json"];
+    for s in scopes {
+        args.extend(["--scope", s]);
+    }
+    let out = Command::new(BIN)
+        .args(&args)
+        .env("DATABASE_URL", db)
+        .env("CONFREPORTS_DATA_DIR", dir)
+        .output()
+        .expect("app create");
+    assert!(out.status.success(), "app create: {}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).expect("app create --json");
+    (v["client_id"].as_str().expect("client_id").to_owned(), v["client_secret"].as_str().expect("secret").to_owned())
+}
+
+fn token(url: &str, (id, secret): &(String, String)) -> String {
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"));
+    let mut res = agent()
+        .post(format!("{url}/oauth2/token"))
+        .header("authorization", &format!("Basic {basic}"))
+        .send_form([("grant_type", "client_credentials")])
+        .expect("token");
+    assert_eq!(res.status().as_u16(), 200);
+    let v: Value = res.body_mut().read_json().expect("json");
+    v["access_token"].as_str().expect("access_token").to_owned()
+}
+
+fn count(url: &str, token: &str, path: &str) -> i64 {
+    let mut res =
+        agent().get(format!("{url}{path}")).header("authorization", &format!("Bearer {token}")).call().expect("count");
+    let status = res.status().as_u16();
+    let v: Value = res.body_mut().read_json().expect("json");
+    assert_eq!(status, 200, "{path}: {v}");
+    v["count"].as_i64().expect("count")
+}
+
+const READ: &[&str] = &["events:read", "calls:read", "chat:read"];
+
+#[test]
+fn simulate_pushes_a_realistic_mix_through_the_api() {
+    let dir = TempDir::new();
+    let db = format!("sqlite://{}", dir.0.join("confreports.db").display());
+    let server = Server::start(&dir.0, &db, free_port());
+    let ingest = create_app(&dir.0, &db, "simulator", &["ingest"]);
+    let reader = token(&server.url, &create_app(&dir.0, &db, "reader", READ));
+    let before = [
+        count(&server.url, &reader, "/api/v1/events/count"),
+        count(&server.url, &reader, "/api/v1/calls/count"),
+        count(&server.url, &reader, "/api/v1/chat-messages/count"),
+    ];
+    let mut child = Command::new(BIN)
+        .args(["simulate", "--url", &server.url, "--client-id", &ingest.0, "--client-secret-stdin"])
+        .args(["--rate", "400", "--batch", "100", "--duration", "3"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("simulate");
+    writeln!(child.stdin.take().expect("stdin"), "{}", ingest.1).expect("secret");
+    let out = child.wait_with_output().expect("simulate output");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "simulate failed: {stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("accepted") && stdout.contains("errors 0"), "summary: {stdout}");
+    let after = [
+        count(&server.url, &reader, "/api/v1/events/count"),
+        count(&server.url, &reader, "/api/v1/calls/count"),
+        count(&server.url, &reader, "/api/v1/chat-messages/count"),
+    ];
+    for (what, (b, a)) in ["events", "calls", "chat"].iter().zip(before.iter().zip(after.iter())) {
+        assert!(a > b, "{what}: {b} before, {a} after; simulate said {stdout}");
+    }
+}
+
+/// A fresh PostgreSQL database on the server of `TEST_DATABASE_URL`, dropped afterwards.
+struct PgDb {
+    admin_url: String,
+    name: String,
+    url: String,
+}
+
+impl PgDb {
+    fn create() -> Option<PgDb> {
+        use diesel::RunQueryDsl as _;
+        let admin_url = std::env::var("TEST_DATABASE_URL").ok()?;
+        let name = format!("confreports_crash_{}", tag());
+        let mut conn = confreports_store::DbUrl::parse(&admin_url).expect("url").connect().expect("connect");
+        diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut conn).expect("create database");
+        let base = admin_url.rsplit_once('/').map(|(b, _)| b.to_owned()).expect("database url with a path");
+        Some(PgDb { url: format!("{base}/{name}"), admin_url, name })
+    }
+}
+
+impl Drop for PgDb {
+    fn drop(&mut self) {
+        use diesel::RunQueryDsl as _;
+        if let Ok(mut conn) = confreports_store::DbUrl::parse(&self.admin_url).expect("url").connect() {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)).execute(&mut conn);
+        }
+    }
+}
+
+const PER_BATCH: usize = 40;
+
+fn crash_run(dir: &Path, db: &str) {
+    let port = free_port();
+    let mut server = Server::start(dir, db, port);
+    let ingest = create_app(dir, db, "crash-ingest", &["ingest"]);
+    let reader = create_app(dir, db, "crash-reader", &["events:read"]);
+    let t = token(&server.url, &ingest);
+    let run = tag();
+    let url = server.url.clone();
+    // (batch number, acknowledged)
+    let sent: Arc<Mutex<Vec<(usize, bool)>>> = Arc::default();
+    let log = sent.clone();
+    let pusher = std::thread::spawn(move || {
+        let a = agent();
+        for i in 0.. {
+            let marker = format!("bm{run}x{i}y");
+            let records: Vec<Value> = (0..PER_BATCH)
+                .map(|j| {
+                    json!({"kind": "event", "id": format!("{marker}-{j}"), "time": "2026-11-24T12:00:00Z",
+                    "type": "status", "user_id": format!("u{j}"), "description": marker})
+                })
+                .collect();
+            log.lock().expect("lock").push((i, false));
+            match a
+                .post(format!("{url}/api/v1/ingest"))
+                .header("authorization", &format!("Bearer {t}"))
+                .send_json(&records)
+            {
+                Ok(res) if res.status().as_u16() == 200 => {
+                    log.lock().expect("lock").last_mut().expect("entry").1 = true
+                }
+                Ok(res) => panic!("batch {i}: status {}", res.status()),
+                Err(_) => return (run, i),
+            }
+        }
+        unreachable!()
+    });
+    std::thread::sleep(Duration::from_millis(rand::rng().random_range(700..2500)));
+    server.kill();
+    let (run, _) = pusher.join().expect("pusher");
+    let sent = sent.lock().expect("lock").clone();
+    let acked = sent.iter().filter(|(_, a)| *a).count();
+    assert!(acked > 0, "no batch was acknowledged before the kill");
+
+    let server = Server::start(dir, db, port);
+    let reader = token(&server.url, &reader);
+    for (i, ack) in &sent {
+        let n = count(&server.url, &reader, &format!("/api/v1/events/count?q=bm{run}x{i}y"));
+        if *ack {
+            assert_eq!(n, PER_BATCH as i64, "acknowledged batch {i} is not whole");
+        } else {
+            assert!(n == 0 || n == PER_BATCH as i64, "batch {i} is partly stored: {n} of {PER_BATCH}");
+        }
+    }
+    eprintln!("{db}: {acked} acknowledged batches of {} sent, all whole", sent.len());
+}
+
+#[test]
+fn acknowledged_batches_survive_a_sigkill_whole() {
+    let dir = TempDir::new();
+    crash_run(&dir.0, &format!("sqlite://{}", dir.0.join("confreports.db").display()));
+    if let Some(pg) = PgDb::create() {
+        let dir = TempDir::new();
+        crash_run(&dir.0, &pg.url);
+    } else {
+        eprintln!("TEST_DATABASE_URL not set: PostgreSQL run skipped");
+    }
+}
