@@ -192,6 +192,10 @@ pub async fn delete_calls(
 /// How old a content file must be before a sweep may remove it: its row may not be stored yet.
 pub const UPLOAD_GRACE: std::time::Duration = std::time::Duration::from_secs(10 * 60);
 
+/// Chat-file content, named by `chat_files.storage_key`.
+pub const CHAT_FILES: StoredKind =
+    StoredKind { is_safe_key: store::is_safe_storage_key, referenced: store::referenced_storage_keys };
+
 /// Removes the content files in `dir` that no chat file refers to any more (their rows went with
 /// deleted call history), except those younger than `min_age`. Returns how many were removed.
 pub fn sweep_unreferenced_files(
@@ -199,32 +203,7 @@ pub fn sweep_unreferenced_files(
     dir: &std::path::Path,
     min_age: std::time::Duration,
 ) -> ApiResult<usize> {
-    let io = |e: std::io::Error| ApiError::Internal(format!("sweeping {}: {e}", dir.display()));
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
-        Err(e) => return Err(io(e)),
-    };
-    let mut candidates = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(io)?;
-        let Ok(name) = entry.file_name().into_string() else { continue };
-        let meta = entry.metadata().map_err(io)?;
-        let old_enough = meta.modified().ok().and_then(|m| m.elapsed().ok()).is_some_and(|age| age >= min_age);
-        if meta.is_file() && old_enough && store::is_safe_storage_key(&name) {
-            candidates.push(name);
-        }
-    }
-    let referenced = store::referenced_storage_keys(conn, &candidates)?;
-    let mut removed = 0;
-    for name in candidates.iter().filter(|n| !referenced.contains(*n)) {
-        match std::fs::remove_file(dir.join(name)) {
-            Ok(()) => removed += 1,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(io(e)),
-        }
-    }
-    Ok(removed)
+    sweep_unreferenced(conn, dir, min_age, &CHAT_FILES)
 }
 
 /// Get one call
@@ -531,4 +510,48 @@ pub async fn delete_file(
         }
     }
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// A stored kind of file (chat files, recording media): which names it may have, and which of a
+/// list of names its table still refers to.
+pub struct StoredKind {
+    pub is_safe_key: fn(&str) -> bool,
+    pub referenced:
+        fn(&mut confreports_store::DbConnection, &[String]) -> diesel::QueryResult<std::collections::HashSet<String>>,
+}
+
+/// Removes the files in `dir` that no row of `kind` refers to any more, except those younger
+/// than `min_age` (an upload may not have stored its key yet). Returns how many were removed.
+pub fn sweep_unreferenced(
+    conn: &mut confreports_store::DbConnection,
+    dir: &std::path::Path,
+    min_age: std::time::Duration,
+    kind: &StoredKind,
+) -> ApiResult<usize> {
+    let io = |e: std::io::Error| ApiError::Internal(format!("sweeping {}: {e}", dir.display()));
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(io(e)),
+    };
+    let mut candidates = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(io)?;
+        let Ok(name) = entry.file_name().into_string() else { continue };
+        let meta = entry.metadata().map_err(io)?;
+        let old_enough = meta.modified().ok().and_then(|m| m.elapsed().ok()).is_some_and(|age| age >= min_age);
+        if meta.is_file() && old_enough && (kind.is_safe_key)(&name) {
+            candidates.push(name);
+        }
+    }
+    let referenced = (kind.referenced)(conn, &candidates)?;
+    let mut removed = 0;
+    for name in candidates.iter().filter(|n| !referenced.contains(*n)) {
+        match std::fs::remove_file(dir.join(name)) {
+            Ok(()) => removed += 1,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io(e)),
+        }
+    }
+    Ok(removed)
 }

@@ -21,7 +21,7 @@ use confreports_types::{
 use futures_util::StreamExt as _;
 
 use crate::auth::Principal;
-use crate::calls::{FileContent, UPLOAD_GRACE, attachment, no_query, or_not_found};
+use crate::calls::{FileContent, StoredKind, UPLOAD_GRACE, attachment, no_query, or_not_found, sweep_unreferenced};
 use crate::csv_export::Row;
 use crate::error::{ApiError, ApiResult, framework_problem, problem_response};
 use crate::report::{self, ApiReport, db};
@@ -78,6 +78,10 @@ fn remove_media(dir: &Path, key: &str, id: i64) {
     }
 }
 
+/// Recording media, named by `recordings.storage_key`.
+const MEDIA: StoredKind =
+    StoredKind { is_safe_key: store::is_safe_media_key, referenced: store::referenced_storage_keys };
+
 /// Removes the media files in `dir` no recording refers to any more, except those younger than
 /// `min_age` (an upload may not have stored its key yet). Returns how many were removed.
 pub fn sweep_unreferenced_media(
@@ -85,32 +89,7 @@ pub fn sweep_unreferenced_media(
     dir: &Path,
     min_age: std::time::Duration,
 ) -> ApiResult<usize> {
-    let io = |e: std::io::Error| ApiError::Internal(format!("sweeping {}: {e}", dir.display()));
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
-        Err(e) => return Err(io(e)),
-    };
-    let mut candidates = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(io)?;
-        let Ok(name) = entry.file_name().into_string() else { continue };
-        let meta = entry.metadata().map_err(io)?;
-        let old_enough = meta.modified().ok().and_then(|m| m.elapsed().ok()).is_some_and(|age| age >= min_age);
-        if meta.is_file() && old_enough && store::is_safe_media_key(&name) {
-            candidates.push(name);
-        }
-    }
-    let referenced = store::referenced_storage_keys(conn, &candidates)?;
-    let mut removed = 0;
-    for name in candidates.iter().filter(|n| !referenced.contains(*n)) {
-        match std::fs::remove_file(dir.join(name)) {
-            Ok(()) => removed += 1,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(io(e)),
-        }
-    }
-    Ok(removed)
+    sweep_unreferenced(conn, dir, min_age, &MEDIA)
 }
 
 /// Runs the recording retention: deletes the recordings older than the
