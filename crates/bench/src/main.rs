@@ -48,7 +48,7 @@ struct Args {
     #[arg(long, value_enum, value_delimiter = ',', default_values = ["sqlite", "postgres"])]
     backends: Vec<Backend>,
     /// Measures to run.
-    #[arg(long, value_enum, value_delimiter = ',', default_values = ["depth", "export", "dashboard", "search"])]
+    #[arg(long, value_enum, value_delimiter = ',', default_values = ["depth", "export", "dashboard", "search", "ingest"])]
     measures: Vec<measures::Name>,
     /// Requests of the depth measure (half page 1, half page 10,000).
     #[arg(long, default_value_t = 200)]
@@ -62,6 +62,15 @@ struct Args {
     /// Timed requests of each search query (list page and count), after a warm-up.
     #[arg(long, default_value_t = 20)]
     search_requests: usize,
+    /// Events the ingest measure pushes through the API (and the tool loads) per repetition.
+    #[arg(long, default_value_t = 100_000)]
+    ingest_rows: u64,
+    /// Repetitions of the ingest measure, server and tool alternating (each into fresh databases).
+    #[arg(long, default_value_t = 3)]
+    ingest_reps: usize,
+    /// Rewrite the results file whole, instead of keeping the figures of measures not run now.
+    #[arg(long)]
+    replace_results: bool,
     /// Generate the data even when a matching dataset exists.
     #[arg(long)]
     regenerate: bool,
@@ -155,31 +164,58 @@ fn run() -> anyhow::Result<bool> {
         server_bin.display()
     );
 
-    let fp = Fingerprint { seed: args.seed, rows: args.rows, schema: dataset::schema_hash(&root)? };
-    // The SQLite dataset is always made: PostgreSQL's is copied from it.
-    let sqlite = dataset::prepare_sqlite(&work, &fp, args.regenerate)?;
-    let mut datasets: Vec<Dataset> = Vec::new();
-    if args.backends.contains(&Backend::Sqlite) {
-        datasets.push(sqlite.clone());
-    }
-    if args.backends.contains(&Backend::Postgres) {
-        datasets.push(dataset::prepare_postgres(
-            &work,
-            &args.pg_url,
-            &args.pg_database,
-            &sqlite,
-            &fp,
-            args.regenerate,
-        )?);
-    }
-
-    let mut results = Results { machine: machine::describe(args.rows, &datasets, &root), ..Results::default() };
     let options = Options {
         depth_requests: args.depth_requests,
         export_reps: args.export_reps,
         dashboard_requests: args.dashboard_requests,
         search_requests: args.search_requests,
+        ingest_rows: args.ingest_rows,
+        ingest_reps: args.ingest_reps,
+        seed: args.seed,
+        server_bin: server_bin.clone(),
+        work: work.clone(),
+        pg_url: args.pg_url.clone(),
     };
+    let (alone, shared): (Vec<_>, Vec<_>) =
+        args.measures.iter().map(|n| measures::by_name(*n)).partition(|m| m.standalone());
+
+    let mut datasets: Vec<Dataset> = Vec::new();
+    if !shared.is_empty() {
+        let fp = Fingerprint { seed: args.seed, rows: args.rows, schema: dataset::schema_hash(&root)? };
+        // The SQLite dataset is always made: PostgreSQL's is copied from it.
+        let sqlite = dataset::prepare_sqlite(&work, &fp, args.regenerate)?;
+        if args.backends.contains(&Backend::Sqlite) {
+            datasets.push(sqlite.clone());
+        }
+        if args.backends.contains(&Backend::Postgres) {
+            datasets.push(dataset::prepare_postgres(
+                &work,
+                &args.pg_url,
+                &args.pg_database,
+                &sqlite,
+                &fp,
+                args.regenerate,
+            )?);
+        }
+    }
+
+    let mut results = Results { machine: machine::describe(args.rows, &datasets, &root), ..Results::default() };
+    // Measures that make their own databases: no dataset, no shared server.
+    for backend in &args.backends {
+        let name = backend.name();
+        for measure in &alone {
+            log(&format!("{name}: {}", measure.name()));
+            let started = Instant::now();
+            if let Err(e) = measure.run_alone(*backend, &options, &mut results) {
+                log(&format!("{name}: {} failed: {e:#}", measure.name()));
+                results.failures.push(format!("{name}: {}: {e:#}", measure.name()));
+            }
+            log(&format!("{name}: {} took {:.1} s", measure.name(), started.elapsed().as_secs_f64()));
+        }
+    }
+    if shared.is_empty() {
+        datasets.clear();
+    }
     for dataset in &datasets {
         let name = dataset.backend.name();
         let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -196,8 +232,7 @@ fn run() -> anyhow::Result<bool> {
             }
         };
         let target = Target { dataset, server: &server, agent, cookie, options: &options };
-        for name_of in &args.measures {
-            let measure = measures::by_name(*name_of);
+        for measure in &shared {
             log(&format!("{name}: {}", measure.name()));
             let started = Instant::now();
             if let Err(e) = measure.run(&target, &mut results) {
@@ -213,7 +248,12 @@ fn run() -> anyhow::Result<bool> {
     for f in &results.failures {
         println!("FAILED: {f}");
     }
-    results.write_markdown(&results_path)?;
+    let ran: Vec<&str> = args.measures.iter().map(|n| measures::by_name(*n).name()).collect();
+    if args.replace_results {
+        results.write_markdown(&results_path)?;
+    } else {
+        results.write_markdown_keeping(&results_path, &ran)?;
+    }
     log(&format!("results written to {}", results_path.display()));
     Ok(results.failures.is_empty())
 }

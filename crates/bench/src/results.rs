@@ -16,6 +16,11 @@ impl Goal {
     pub fn at_most(value: f64, limit: f64, unit: &str) -> Goal {
         Goal { text: format!("<= {limit}{unit}"), met: value <= limit }
     }
+
+    /// `value >= limit`.
+    pub fn at_least(value: f64, limit: f64, unit: &str) -> Goal {
+        Goal { text: format!(">= {limit}{unit}"), met: value >= limit }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -110,8 +115,23 @@ impl Results {
     }
 
     pub fn markdown(&self) -> String {
+        self.markdown_with(&[], &[], &[])
+    }
+
+    /// The Markdown, with `kept` figure rows (Markdown table lines of an earlier file) before
+    /// this run's, and `kept_notes` (title, body) after this run's notes.
+    fn markdown_with(&self, kept: &[String], kept_measures: &[String], kept_notes: &[(String, String)]) -> String {
         let mut out = String::from("# confreports benchmark results\n\nWritten by `make bench` (crates/bench); ");
-        out.push_str("every figure of the last run. Goals are checked, not enforced.\n\n## Machine\n\n");
+        out.push_str("every figure of the last run. Goals are checked, not enforced.\n");
+        if !kept.is_empty() {
+            let _ = writeln!(
+                out,
+                "\nThe figures of {} were kept from an earlier run (its machine section is kept below); \
+                 this run measured the others.",
+                kept_measures.join(", ")
+            );
+        }
+        out.push_str("\n## Machine\n\n");
         out.push_str("| | |\n|---|---|\n");
         for (k, v) in &self.machine {
             let _ = writeln!(out, "| {k} | {} |", v.replace('|', "\\|"));
@@ -119,6 +139,9 @@ impl Results {
         out.push_str("\n## Figures\n\n");
         let _ = writeln!(out, "| {} |", Self::HEADER.join(" | "));
         let _ = writeln!(out, "|{}", "---|".repeat(Self::HEADER.len()));
+        for line in kept {
+            let _ = writeln!(out, "{line}");
+        }
         for row in self.rows() {
             let cells: Vec<String> = row.iter().map(|c| c.replace('|', "\\|")).collect();
             let _ = writeln!(out, "| {} |", cells.join(" | "));
@@ -132,7 +155,56 @@ impl Results {
         for note in &self.notes {
             let _ = write!(out, "\n## {}\n\n{}\n", note.title, note.body.trim_end());
         }
+        for (title, body) in kept_notes {
+            let _ = write!(out, "\n## {title}\n\n{}\n", body.trim());
+        }
         out
+    }
+
+    /// Writes the Markdown, keeping from the file already at `path` the figures of measures not
+    /// in `ran`, and its notes whose titles this run does not write (with its machine section,
+    /// as a note, when figures are kept).
+    pub fn write_markdown_keeping(&self, path: &Path, ran: &[&str]) -> anyhow::Result<()> {
+        let old = std::fs::read_to_string(path).unwrap_or_default();
+        let mut kept = Vec::new();
+        let mut kept_measures: Vec<String> = Vec::new();
+        let mut notes: Vec<(String, String)> = Vec::new();
+        let mut old_machine = None;
+        for section in old.split("\n## ").skip(1) {
+            let (title, body) = section.split_once('\n').unwrap_or((section, ""));
+            let title = title.trim();
+            match title {
+                "Figures" => {
+                    for line in body.lines().filter(|l| l.starts_with("| ")).skip(1) {
+                        let measure = line[2..].split(" | ").next().unwrap_or("").trim().to_owned();
+                        if !ran.contains(&measure.as_str()) {
+                            if !kept_measures.contains(&measure) {
+                                kept_measures.push(measure);
+                            }
+                            kept.push(line.to_owned());
+                        }
+                    }
+                }
+                "Machine" => old_machine = Some(body.to_owned()),
+                "Failures" => {}
+                t if self.notes.iter().any(|n| n.title == t) => {}
+                t => notes.push((t.to_owned(), body.to_owned())),
+            }
+        }
+        // The kept figures' machine: the one an earlier merge kept, else the old file's own.
+        let earlier = |t: &str| t.starts_with("Machine of the earlier run");
+        if kept.is_empty() {
+            notes.retain(|(t, _)| !earlier(t));
+        } else if !notes.iter().any(|(t, _)| earlier(t))
+            && let Some(m) = old_machine
+        {
+            notes.push((format!("Machine of the earlier run (figures of {})", kept_measures.join(", ")), m));
+        }
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(path, self.markdown_with(&kept, &kept_measures, &notes))?;
+        Ok(())
     }
 
     pub fn write_markdown(&self, path: &Path) -> anyhow::Result<()> {

@@ -25,6 +25,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use confreports_types::ingest::{EndpointChange, EndpointRecord, IngestRecord};
 use diesel::prelude::*;
 
+use crate::DbConnection;
 use crate::calls::{end_session, person_key, recount};
 use crate::endpoints::{
     EndpointConnection, endpoint_conference_ended, endpoint_connected, endpoint_network_tested, endpoint_user_left,
@@ -33,7 +34,6 @@ use crate::events::NewEvent;
 use crate::records::*;
 use crate::report::{search_text, to_db_time};
 use crate::schema::{call_sessions, conferences, ingest_keys, participations, users};
-use crate::{DbConnection, on_inner};
 
 /// `mode` of a session known only from records about it, until `session_started` arrives.
 pub const PLACEHOLDER_MODE: &str = "unknown";
@@ -126,15 +126,9 @@ pub fn ingest(
         let mut keys: Vec<(&str, &str)> = records.iter().map(|r| (r.kind(), r.id())).collect();
         keys.sort_unstable();
         keys.dedup();
-        let mut fresh: HashSet<(&str, &str)> = HashSet::with_capacity(keys.len());
-        for (kind, id) in keys {
-            let row =
-                (ingest_keys::kind.eq(kind), ingest_keys::source_id.eq(id), ingest_keys::received_at.eq(received_at));
-            let insert = diesel::insert_into(ingest_keys::table).values(row).on_conflict_do_nothing();
-            if on_inner!(conn, c => insert.execute(c))? == 1 {
-                fresh.insert((kind, id));
-            }
-        }
+        let fresh = claim_keys(conn, &keys, received_at)?;
+        let mut fresh: HashSet<(&str, &str)> =
+            keys.into_iter().filter(|(kind, id)| fresh.contains(&(kind.to_string(), id.to_string()))).collect();
         let mut b = Batch::default();
         for r in records {
             // `remove`: only the first record with a fresh key is applied.
@@ -148,6 +142,67 @@ pub fn ingest(
         b.flush(conn)?;
         Ok(b.outcome)
     })
+}
+
+/// Inserts the keys not stored yet and returns those it inserted, in multi-row statements.
+/// PostgreSQL says which rows went in (`ON CONFLICT DO NOTHING RETURNING`), so a concurrent batch
+/// holding the same key is never double-counted; SQLite has one writer at a time, so looking the
+/// keys up first and inserting the rest within this transaction is exact there.
+fn claim_keys(
+    conn: &mut DbConnection,
+    keys: &[(&str, &str)],
+    received_at: chrono::NaiveDateTime,
+) -> QueryResult<HashSet<(String, String)>> {
+    let mut fresh = HashSet::with_capacity(keys.len());
+    for chunk in keys.chunks(1000) {
+        let rows: Vec<_> = chunk
+            .iter()
+            .map(|(kind, id)| {
+                (ingest_keys::kind.eq(*kind), ingest_keys::source_id.eq(*id), ingest_keys::received_at.eq(received_at))
+            })
+            .collect();
+        match conn {
+            DbConnection::Postgres(c) => {
+                let inserted: Vec<(String, String)> = diesel::insert_into(ingest_keys::table)
+                    .values(&rows)
+                    .on_conflict_do_nothing()
+                    .returning((ingest_keys::kind, ingest_keys::source_id))
+                    .get_results(c)?;
+                fresh.extend(inserted);
+            }
+            DbConnection::Sqlite(c) => {
+                let mut stored: HashSet<(String, String)> = HashSet::new();
+                let mut by_kind: std::collections::BTreeMap<&str, Vec<&str>> = std::collections::BTreeMap::new();
+                for (kind, id) in chunk {
+                    by_kind.entry(kind).or_default().push(id);
+                }
+                for (kind, ids) in by_kind {
+                    let found: Vec<String> = ingest_keys::table
+                        .filter(ingest_keys::kind.eq(kind))
+                        .filter(ingest_keys::source_id.eq_any(ids))
+                        .select(ingest_keys::source_id)
+                        .load(c)?;
+                    stored.extend(found.into_iter().map(|id| (kind.to_owned(), id)));
+                }
+                let new: Vec<_> = chunk
+                    .iter()
+                    .zip(rows)
+                    .filter(|((kind, id), _)| !stored.contains(&(kind.to_string(), id.to_string())))
+                    .map(|(_, row)| row)
+                    .collect();
+                if !new.is_empty() {
+                    diesel::insert_into(ingest_keys::table).values(&new).execute(c)?;
+                }
+                fresh.extend(
+                    chunk
+                        .iter()
+                        .filter(|(kind, id)| !stored.contains(&(kind.to_string(), id.to_string())))
+                        .map(|(kind, id)| (kind.to_string(), id.to_string())),
+                );
+            }
+        }
+    }
+    Ok(fresh)
 }
 
 #[derive(Default)]

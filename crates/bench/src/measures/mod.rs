@@ -9,13 +9,14 @@ use anyhow::{Context as _, ensure};
 use confreports_store::schema::events;
 use diesel::prelude::*;
 
-use crate::dataset::Dataset;
+use crate::dataset::{Backend, Dataset};
 use crate::results::Results;
 use crate::server::Server;
 
 pub mod dashboard;
 pub mod depth;
 pub mod export;
+pub mod ingest;
 pub mod plans;
 pub mod search;
 
@@ -30,6 +31,18 @@ pub struct Options {
     pub dashboard_requests: usize,
     /// Timed requests of each search query (after a warm-up).
     pub search_requests: usize,
+    /// Events the ingest measure pushes per repetition.
+    pub ingest_rows: u64,
+    /// Repetitions of the ingest measure (server and tool alternating).
+    pub ingest_reps: usize,
+    /// Seed of the generator.
+    pub seed: u64,
+    /// The server binary.
+    pub server_bin: std::path::PathBuf,
+    /// The scratch directory.
+    pub work: std::path::PathBuf,
+    /// The PostgreSQL admin URL (for measures that create their own databases).
+    pub pg_url: String,
 }
 
 /// One backend under test.
@@ -72,6 +85,16 @@ impl Target<'_> {
 pub trait Measure {
     fn name(&self) -> &'static str;
     fn run(&self, target: &Target<'_>, out: &mut Results) -> anyhow::Result<()>;
+
+    /// Whether the measure makes its own databases (no dataset, no shared server needed); it is
+    /// then run through [`Measure::run_alone`].
+    fn standalone(&self) -> bool {
+        false
+    }
+
+    fn run_alone(&self, _backend: Backend, _options: &Options, _out: &mut Results) -> anyhow::Result<()> {
+        anyhow::bail!("{} needs the dataset and a running server", self.name())
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -84,6 +107,8 @@ pub enum Name {
     Dashboard,
     /// p50 of a selective `q` search (list page and count), answers checked against SQL.
     Search,
+    /// Rows/s of `POST /api/v1/ingest` into a fresh database against the database's bulk load.
+    Ingest,
 }
 
 pub fn by_name(name: Name) -> Box<dyn Measure> {
@@ -92,6 +117,7 @@ pub fn by_name(name: Name) -> Box<dyn Measure> {
         Name::Export => Box::new(export::Export),
         Name::Dashboard => Box::new(dashboard::Dashboard),
         Name::Search => Box::new(search::Search),
+        Name::Ingest => Box::new(ingest::Ingest),
     }
 }
 
