@@ -17,8 +17,8 @@ use confreports_types::{
 
 use crate::auth::Principal;
 use crate::csv_export::Row;
-use crate::error::{ApiError, ApiResult};
-use crate::params::QueryPairs;
+use crate::error::{ApiError, ApiResult, or_not_found, path_id};
+use crate::params::no_query;
 use crate::report::{self, ApiReport, db};
 use crate::state::AppState;
 
@@ -70,19 +70,6 @@ impl ApiReport for CallsReport {
         row.plain(c.connections);
         row.plain(c.recorded);
     }
-}
-
-/// A 404 for `NotFound`, other errors as they are.
-pub(crate) fn or_not_found(what: String) -> impl FnOnce(diesel::result::Error) -> ApiError {
-    move |e| match e {
-        diesel::result::Error::NotFound => ApiError::NotFound(what),
-        other => other.into(),
-    }
-}
-
-/// Item routes take no query parameters; an unknown one is a 400 like on every list.
-pub(crate) fn no_query(req: &HttpRequest) -> ApiResult<()> {
-    QueryPairs::parse(req.query_string()).check_known(&[])
 }
 
 /// List calls
@@ -404,10 +391,6 @@ pub async fn get_connection(
 #[schema(value_type = String, format = Binary)]
 pub struct FileContent(pub Vec<u8>);
 
-fn file_id(id: &str) -> ApiResult<i64> {
-    id.parse().map_err(|_| ApiError::bad_parameter("id", format!("file id `{id}` is not a number")))
-}
-
 /// `Content-Disposition: attachment` with the name as sent (RFC 6266 `filename*`) and an ASCII
 /// fallback; separators and control characters never reach the client's file system.
 pub(crate) fn attachment(name: &str) -> ContentDisposition {
@@ -451,7 +434,7 @@ pub async fn download_file(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     no_query(&req)?;
-    let id = file_id(&id)?;
+    let id = path_id("file", &id)?;
     let dir = state.files_dir.clone();
     let row =
         db(&state, move |conn| store::file(conn, id).map_err(or_not_found(format!("no file with id {id}")))).await?;
@@ -495,7 +478,7 @@ pub async fn delete_file(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     no_query(&req)?;
-    let id = file_id(&id)?;
+    let id = path_id("file", &id)?;
     let actor = principal.actor(&req);
     let row = db(&state, move |conn| {
         store::delete_file(conn, id, &actor).map_err(or_not_found(format!("no file with id {id}")))

@@ -10,7 +10,7 @@ use confreports_types::{
 
 use crate::auth::Principal;
 use crate::csv_export::Row;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiResult, or_not_found, path_id};
 use crate::report::{self, ApiReport, db};
 use crate::state::AppState;
 
@@ -145,13 +145,9 @@ pub async fn delete_chat_messages(
 )]
 #[get("/chat-messages/{id}")]
 pub async fn get_chat_message(state: web::Data<AppState>, id: web::Path<String>) -> ApiResult<web::Json<ChatMessage>> {
-    let id: i64 =
-        id.parse().map_err(|_| ApiError::bad_parameter("id", format!("chat message id `{id}` is not a number")))?;
+    let id = path_id("chat message", &id)?;
     let message = db(&state, move |conn| {
-        confreports_store::chat::get(conn, id).map_err(|e| match e {
-            diesel::result::Error::NotFound => ApiError::NotFound(format!("no chat message with id {id}")),
-            other => other.into(),
-        })
+        confreports_store::chat::get(conn, id).map_err(or_not_found(format!("no chat message with id {id}")))
     })
     .await?;
     Ok(web::Json(message))

@@ -11,7 +11,7 @@ use confreports_types::{
 
 use crate::auth::Principal;
 use crate::csv_export::Row;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiResult, or_not_found, path_id};
 use crate::report::{self, ApiReport, db};
 use crate::state::AppState;
 
@@ -155,14 +155,10 @@ pub async fn get_config_change(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> ApiResult<web::Json<ConfigChange>> {
-    let id: i64 = id
-        .parse()
-        .map_err(|_| ApiError::bad_parameter("id", format!("configuration change id `{id}` is not a number")))?;
+    let id = path_id("configuration change", &id)?;
     let change = db(&state, move |conn| {
-        confreports_store::config_changes::get(conn, id).map_err(|e| match e {
-            diesel::result::Error::NotFound => ApiError::NotFound(format!("no configuration change with id {id}")),
-            other => other.into(),
-        })
+        confreports_store::config_changes::get(conn, id)
+            .map_err(or_not_found(format!("no configuration change with id {id}")))
     })
     .await?;
     Ok(web::Json(change))

@@ -11,8 +11,8 @@ use confreports_types::{
 
 use crate::auth::Principal;
 use crate::csv_export::Row;
-use crate::error::{ApiError, ApiResult};
-use crate::params::QueryPairs;
+use crate::error::{ApiError, ApiResult, or_not_found};
+use crate::params::no_query;
 use crate::report::{self, ApiReport, db};
 use crate::state::AppState;
 
@@ -208,13 +208,11 @@ pub async fn get_endpoint(
     req: HttpRequest,
     id: web::Path<String>,
 ) -> ApiResult<web::Json<Endpoint>> {
-    QueryPairs::parse(req.query_string()).check_known(&[])?;
+    no_query(&req)?;
     let id = id.into_inner();
     let endpoint = db(&state, move |conn| {
-        confreports_store::endpoints::get(conn, &id).map_err(|e| match e {
-            diesel::result::Error::NotFound => ApiError::NotFound(format!("no endpoint with id `{id}`")),
-            other => other.into(),
-        })
+        let not_found = or_not_found(format!("no endpoint with id `{id}`"));
+        confreports_store::endpoints::get(conn, &id).map_err(not_found)
     })
     .await?;
     Ok(web::Json(endpoint))

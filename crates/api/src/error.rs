@@ -57,6 +57,20 @@ impl ApiError {
     }
 }
 
+/// Maps `diesel::NotFound` to a 404 saying `what` (`no event with id 7`); other errors as usual.
+pub fn or_not_found(what: String) -> impl FnOnce(diesel::result::Error) -> ApiError {
+    move |e| match e {
+        diesel::result::Error::NotFound => ApiError::NotFound(what),
+        other => other.into(),
+    }
+}
+
+/// A numeric id from a path segment; anything else is a 400 naming `id` (`event id `x` is not a
+/// number`).
+pub fn path_id(what: &str, id: &str) -> ApiResult<i64> {
+    id.parse().map_err(|_| ApiError::bad_parameter("id", format!("{what} id `{id}` is not a number")))
+}
+
 impl From<diesel::result::Error> for ApiError {
     fn from(e: diesel::result::Error) -> Self {
         match e {

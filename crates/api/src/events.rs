@@ -11,7 +11,7 @@ use confreports_types::{
 
 use crate::auth::Principal;
 use crate::csv_export::Row;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiResult, or_not_found, path_id};
 use crate::report::{self, ApiReport, db};
 use crate::state::AppState;
 
@@ -185,12 +185,9 @@ pub async fn delete_events(
 )]
 #[get("/events/{id}")]
 pub async fn get_event(state: web::Data<AppState>, id: web::Path<String>) -> ApiResult<web::Json<Event>> {
-    let id: i64 = id.parse().map_err(|_| ApiError::bad_parameter("id", format!("event id `{id}` is not a number")))?;
+    let id = path_id("event", &id)?;
     let event = db(&state, move |conn| {
-        confreports_store::events::get(conn, id).map_err(|e| match e {
-            diesel::result::Error::NotFound => ApiError::NotFound(format!("no event with id {id}")),
-            other => other.into(),
-        })
+        confreports_store::events::get(conn, id).map_err(or_not_found(format!("no event with id {id}")))
     })
     .await?;
     Ok(web::Json(event))

@@ -75,6 +75,11 @@ fn from_pairs<T: DeserializeOwned>(pairs: &[&(String, String)]) -> Result<T, Str
     serde_html_form::from_str(&ser.finish()).map_err(|e| e.to_string())
 }
 
+/// Item routes take no query parameters; an unknown one is a 400 like on every list.
+pub fn no_query(req: &actix_web::HttpRequest) -> ApiResult<()> {
+    QueryPairs::parse(req.query_string()).check_known(&[])
+}
+
 /// Resolves an IANA time zone name; `None` gives `default`.
 pub fn time_zone(name: Option<&str>, default: Tz) -> ApiResult<Tz> {
     match name {

@@ -21,9 +21,10 @@ use confreports_types::{
 use futures_util::StreamExt as _;
 
 use crate::auth::Principal;
-use crate::calls::{FileContent, StoredKind, UPLOAD_GRACE, attachment, no_query, or_not_found, sweep_unreferenced};
+use crate::calls::{FileContent, StoredKind, UPLOAD_GRACE, attachment, sweep_unreferenced};
 use crate::csv_export::Row;
-use crate::error::{ApiError, ApiResult, framework_problem, problem_response};
+use crate::error::{ApiError, ApiResult, framework_problem, or_not_found, path_id, problem_response};
+use crate::params::no_query;
 use crate::report::{self, ApiReport, db};
 use crate::state::AppState;
 
@@ -56,10 +57,6 @@ impl ApiReport for RecordingsReport {
         row.plain(r.size_bytes);
         row.plain(r.has_media);
     }
-}
-
-fn recording_id(id: &str) -> ApiResult<i64> {
-    id.parse().map_err(|_| ApiError::bad_parameter("id", format!("recording id `{id}` is not a number")))
 }
 
 async fn load(state: &AppState, id: i64) -> ApiResult<RecordingRow> {
@@ -229,7 +226,7 @@ pub async fn get_recording(
     id: web::Path<String>,
 ) -> ApiResult<web::Json<Recording>> {
     no_query(&req)?;
-    let id = recording_id(&id)?;
+    let id = path_id("recording", &id)?;
     Ok(web::Json(Recording::from(load(&state, id).await?)))
 }
 
@@ -240,7 +237,7 @@ async fn open_media(
     id: &str,
 ) -> ApiResult<(RecordingRow, actix_files::NamedFile)> {
     no_query(req)?;
-    let id = recording_id(id)?;
+    let id = path_id("recording", id)?;
     let row = load(state, id).await?;
     let not_here = || ApiError::NotFound(format!("the media of recording {id} is not on this server"));
     let (Some(dir), Some(key)) = (state.recordings_dir.clone(), row.safe_storage_key()) else {
@@ -393,7 +390,7 @@ pub async fn get_recording_chat(
     id: web::Path<String>,
 ) -> ApiResult<web::Json<Vec<RecordingChatMessage>>> {
     no_query(&req)?;
-    let id = recording_id(&id)?;
+    let id = path_id("recording", &id)?;
     let chat =
         db(&state, move |conn| store::chat(conn, id).map_err(or_not_found(format!("no recording with id {id}"))))
             .await?;
@@ -423,7 +420,7 @@ pub async fn delete_recording(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     no_query(&req)?;
-    let id = recording_id(&id)?;
+    let id = path_id("recording", &id)?;
     let actor = principal.actor(&req);
     let row = db(&state, move |conn| {
         store::delete_one(conn, id, &actor).map_err(or_not_found(format!("no recording with id {id}")))

@@ -8,7 +8,7 @@ use confreports_types::{Page, PageParams, Problem, RangeParams, User, UserFilter
 
 use crate::auth::Principal;
 use crate::csv_export::Row;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiResult, or_not_found};
 use crate::report::{self, ApiReport, db};
 use crate::state::AppState;
 
@@ -78,10 +78,8 @@ pub async fn get_user(state: web::Data<AppState>, id: web::Path<String>) -> ApiR
     let id = id.into_inner();
     let lookup = id.clone();
     let mut profile = db(&state, move |conn| {
-        confreports_store::users::profile(conn, &lookup).map_err(|e| match e {
-            diesel::result::Error::NotFound => ApiError::NotFound(format!("no user with id `{lookup}`")),
-            other => other.into(),
-        })
+        let not_found = or_not_found(format!("no user with id `{lookup}`"));
+        confreports_store::users::profile(conn, &lookup).map_err(not_found)
     })
     .await?;
     let list = |path: &str, param: &str| {

@@ -18,7 +18,7 @@ use diesel::Connection as _;
 use subtle::ConstantTimeEq as _;
 
 use crate::auth::{Principal, random_token, sha256_b64};
-use crate::error::{ApiError, ApiResult, problem_response};
+use crate::error::{ApiError, ApiResult, path_id, problem_response};
 use crate::report::db;
 use crate::state::AppState;
 
@@ -248,10 +248,6 @@ pub fn rotate(conn: &mut DbConnection, id: i64, origin: &Origin) -> Result<OAuth
     })
 }
 
-fn parse_id(id: &str) -> ApiResult<i64> {
-    id.parse().map_err(|_| ApiError::bad_parameter("id", format!("application id `{id}` is not a number")))
-}
-
 /// List OAuth applications
 ///
 /// Every application, active or revoked, oldest first. Secrets are never shown again.
@@ -335,7 +331,7 @@ pub async fn revoke_oauth_app(
     principal: Principal,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let id = parse_id(&id)?;
+    let id = path_id("application", &id)?;
     let origin = Origin::Api(principal.actor(&req));
     match db(&state, move |conn| Ok(revoke(conn, id, &origin))).await? {
         Ok(_) => Ok(HttpResponse::NoContent().finish()),
@@ -372,7 +368,7 @@ pub async fn rotate_oauth_app_secret(
     principal: Principal,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let id = parse_id(&id)?;
+    let id = path_id("application", &id)?;
     let origin = Origin::Api(principal.actor(&req));
     match db(&state, move |conn| Ok(rotate(conn, id, &origin))).await? {
         Ok(rotated) => Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(rotated)),
