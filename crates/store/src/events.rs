@@ -169,24 +169,31 @@ struct EventInsert<'a> {
     search: String,
 }
 
+impl NewEvent {
+    /// The folded text `q` searches: what the `search` column of this event holds.
+    pub fn search_text(&self) -> String {
+        let users = self.users.as_ref().map(|u| u.join(" "));
+        search_text([
+            Some(self.event_type.as_str()),
+            self.user_id.as_deref(),
+            self.display_name.as_deref(),
+            self.ip.as_deref(),
+            self.entered_login.as_deref(),
+            self.real_user_id.as_deref(),
+            self.endpoint_id.as_deref(),
+            self.app_name.as_deref(),
+            self.auth_method.as_deref(),
+            self.description.as_deref(),
+            self.admin_type.as_deref(),
+            self.user_agent.as_deref(),
+            users.as_deref(),
+        ])
+    }
+}
+
 impl<'a> From<&'a NewEvent> for EventInsert<'a> {
     fn from(e: &'a NewEvent) -> Self {
-        let users = e.users.as_ref().map(|u| u.join(" "));
-        let search = search_text([
-            Some(e.event_type.as_str()),
-            e.user_id.as_deref(),
-            e.display_name.as_deref(),
-            e.ip.as_deref(),
-            e.entered_login.as_deref(),
-            e.real_user_id.as_deref(),
-            e.endpoint_id.as_deref(),
-            e.app_name.as_deref(),
-            e.auth_method.as_deref(),
-            e.description.as_deref(),
-            e.admin_type.as_deref(),
-            e.user_agent.as_deref(),
-            users.as_deref(),
-        ]);
+        let search = e.search_text();
         EventInsert {
             source_id: e.source_id.as_deref(),
             time: to_db_time(e.time),

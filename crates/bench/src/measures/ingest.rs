@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail, ensure};
 use confreports_store::events::NewEvent;
-use confreports_store::report::{search_text, to_db_time};
+use confreports_store::report::to_db_time;
 use confreports_store::schema::events;
 use confreports_store::{DbConnection, DbUrl};
 use confreports_types::ingest::{EventRecord, IngestRecord};
@@ -213,22 +213,7 @@ fn field(out: &mut Vec<u8>, value: Option<&str>) {
 fn write_csv(path: &Path, events: &[NewEvent], backend: Backend) -> anyhow::Result<()> {
     let mut out = Vec::with_capacity(events.len() * 600);
     for (n, e) in events.iter().enumerate() {
-        let users = e.users.as_ref().map(|u| u.join(" "));
-        let search = search_text([
-            Some(e.event_type.as_str()),
-            e.user_id.as_deref(),
-            e.display_name.as_deref(),
-            e.ip.as_deref(),
-            e.entered_login.as_deref(),
-            e.real_user_id.as_deref(),
-            e.endpoint_id.as_deref(),
-            e.app_name.as_deref(),
-            e.auth_method.as_deref(),
-            e.description.as_deref(),
-            e.admin_type.as_deref(),
-            e.user_agent.as_deref(),
-            users.as_deref(),
-        ]);
+        let search = e.search_text();
         let time = to_db_time(e.time).format("%Y-%m-%d %H:%M:%S%.f").to_string();
         let (success, sid) = (
             match (backend, e.success) {
@@ -453,11 +438,8 @@ impl Side<'_> {
             }
         };
         let started = Instant::now();
-        let mut child = cmd
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .with_context(|| format!("starting {cmd:?}"))?;
+        let mut child =
+            cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().with_context(|| format!("starting {cmd:?}"))?;
         if let Some(s) = script {
             child.stdin.take().context("no stdin")?.write_all(s.as_bytes())?;
         }
