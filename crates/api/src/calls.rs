@@ -484,13 +484,10 @@ pub async fn delete_file(
         store::delete_file(conn, id, &actor).map_err(or_not_found(format!("no file with id {id}")))
     })
     .await?;
-    if let (Some(dir), Some(key)) = (&state.files_dir, row.safe_storage_key()) {
-        match std::fs::remove_file(dir.join(key)) {
-            Ok(()) => {}
-            // Already gone is what we wanted.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => tracing::error!(file = id, error = %e, "chat file deleted from the database but not from disk"),
-        }
+    if let (Some(dir), Some(key)) = (&state.files_dir, row.storage_key.as_deref())
+        && let Err(e) = CHAT_FILES.remove(dir, key)
+    {
+        tracing::error!(file = id, error = %e, "chat file deleted from the database but not from disk");
     }
     Ok(HttpResponse::NoContent().finish())
 }
@@ -501,6 +498,21 @@ pub struct StoredKind {
     pub is_safe_key: fn(&str) -> bool,
     pub referenced:
         fn(&mut confreports_store::DbConnection, &[String]) -> diesel::QueryResult<std::collections::HashSet<String>>,
+}
+
+impl StoredKind {
+    /// Removes the file named `key` from `dir`: only a name this kind may have is ever opened,
+    /// and a file already gone is what was wanted. Returns whether a file was there.
+    pub fn remove(&self, dir: &std::path::Path, key: &str) -> std::io::Result<bool> {
+        if !(self.is_safe_key)(key) {
+            return Ok(false);
+        }
+        match std::fs::remove_file(dir.join(key)) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
 }
 
 /// Removes the files in `dir` that no row of `kind` refers to any more, except those younger
@@ -530,10 +542,8 @@ pub fn sweep_unreferenced(
     let referenced = (kind.referenced)(conn, &candidates)?;
     let mut removed = 0;
     for name in candidates.iter().filter(|n| !referenced.contains(*n)) {
-        match std::fs::remove_file(dir.join(name)) {
-            Ok(()) => removed += 1,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(io(e)),
+        if kind.remove(dir, name).map_err(io)? {
+            removed += 1;
         }
     }
     Ok(removed)

@@ -65,13 +65,8 @@ async fn load(state: &AppState, id: i64) -> ApiResult<RecordingRow> {
 
 /// Removes a media file; already gone is fine, other failures are logged.
 fn remove_media(dir: &Path, key: &str, id: i64) {
-    if !store::is_safe_media_key(key) {
-        return;
-    }
-    match std::fs::remove_file(dir.join(key)) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => tracing::error!(recording = id, error = %e, "recording media not removed from disk"),
+    if let Err(e) = MEDIA.remove(dir, key) {
+        tracing::error!(recording = id, error = %e, "recording media not removed from disk");
     }
 }
 
@@ -426,7 +421,7 @@ pub async fn delete_recording(
         store::delete_one(conn, id, &actor).map_err(or_not_found(format!("no recording with id {id}")))
     })
     .await?;
-    if let (Some(dir), Some(key)) = (&state.recordings_dir, row.safe_storage_key()) {
+    if let (Some(dir), Some(key)) = (&state.recordings_dir, row.storage_key.as_deref()) {
         remove_media(dir, key, id);
     }
     Ok(HttpResponse::NoContent().finish())
