@@ -278,10 +278,16 @@ pub fn prepare_postgres(
         }
     })?;
     progress.finish();
-    crate::log("PostgreSQL: VACUUM ANALYZE");
     pg.batch_execute("SELECT setval(pg_get_serial_sequence('events', 'id'), (SELECT max(id) FROM events))")?;
+    // COPY went past `events::insert`: count the dashboard's rollups from the rows.
+    crate::log("PostgreSQL: counting the dashboard rollups");
+    confreports_store::rollups::rebuild(&mut conn)?;
+    crate::log("PostgreSQL: VACUUM ANALYZE");
+    let DbConnection::Postgres(pg) = &mut *conn else { bail!("{url} is not a PostgreSQL URL") };
     // Alone: VACUUM may not run inside the implicit transaction of a multi-statement string.
-    pg.batch_execute("VACUUM (ANALYZE) events")?;
+    for table in ["events", "event_counts", "user_activity"] {
+        pg.batch_execute(&format!("VACUUM (ANALYZE) {table}"))?;
+    }
     let n = count_events(&mut conn)?;
     ensure!(n as u64 == fp.rows, "PostgreSQL holds {n} events after copying {}", fp.rows);
     drop(conn);

@@ -50,6 +50,9 @@ enum Command {
     Purge,
     /// Bring the database schema up to date.
     Migrate,
+    /// Count the dashboard's rollups anew from the stored events (after rows were changed behind
+    /// the server's back, e.g. restored or bulk-loaded with the database's own tools).
+    RebuildRollups,
     /// Manage the administrators of the web app.
     Admin {
         #[command(subcommand)]
@@ -161,6 +164,13 @@ fn main() -> anyhow::Result<()> {
         Command::Migrate => {
             confreports_store::open_pool(&database_url, 1).context("migrating the database")?;
             eprintln!("database is up to date");
+            Ok(())
+        }
+        Command::RebuildRollups => {
+            let pool = confreports_store::open_pool(&database_url, 1).context("opening the database")?;
+            let started = std::time::Instant::now();
+            confreports_store::rollups::rebuild(&mut *pool.get()?).context("counting the rollups")?;
+            eprintln!("dashboard rollups rebuilt in {:.1} s", started.elapsed().as_secs_f64());
             Ok(())
         }
         Command::Demo { days, users, events, force, if_empty } => {

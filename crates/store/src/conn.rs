@@ -109,6 +109,9 @@ pub fn run_migrations(conn: &mut DbConnection) -> Result<(), StoreError> {
     if applied > 0 {
         tracing::info!(applied, "database migrated");
     }
+    if crate::rollups::rebuild_if_stale(conn)? {
+        tracing::info!("dashboard rollups counted from the stored events");
+    }
     Ok(())
 }
 

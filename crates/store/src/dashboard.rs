@@ -1,13 +1,13 @@
-//! The dashboard's figures per day, computed when asked from indexed range queries only (no
-//! rollup tables to keep in step with ingest and deletes):
+//! The dashboard's figures per day:
 //! - calls started: a count over `call_sessions (started_at, id)` per day;
 //! - peak concurrent sessions: the sessions overlapping the range (started in it, through
 //!   `call_sessions_started`; or started before and ended after its start or still running,
 //!   through `call_sessions_ended`), swept in time order here;
-//! - events per type: a count over `events (type, time, id)` per type and day, which both
-//!   databases answer from the index alone (23 types x 30 days = 690 small range counts);
-//! - active users: distinct `user_id` of successful `login`/`authorize` events of users (not
-//!   administrators), over the same index range per day, unioned here for the range;
+//! - events per type and active users: from the rollups kept on write ([`crate::rollups`]:
+//!   quarter-hour counts per type, and per UTC day each user's active quarter hours), so their
+//!   cost does not grow with the events log. A day whose bounds are not whole quarter hours
+//!   (only historic local mean times) is counted from the events themselves, as
+//!   [`figures_from_events`] does for every day;
 //! - recording storage: sums of `size_bytes` over `recordings (started_at, id)` per day, plus
 //!   everything started before the range for the running total.
 
@@ -19,6 +19,8 @@ use diesel::prelude::*;
 
 use crate::DbConnection;
 use crate::report::to_db_time;
+pub use crate::rollups::ACTIVE_USER_EVENTS;
+use crate::rollups::{self, BUCKET_SECS};
 use crate::schema::{call_sessions, events, recordings};
 
 /// One day of the dashboard: its date in the caller's time zone and its bounds in UTC.
@@ -30,14 +32,42 @@ pub struct Day {
     pub to: DateTime<Utc>,
 }
 
-/// The event types whose successful events make a user active that day.
-pub const ACTIVE_USER_EVENTS: [EventType; 2] = [EventType::Login, EventType::Authorize];
-
 /// The figures of each of `days` (consecutive, in order) and the totals over them.
 pub fn figures(
     conn: &mut DbConnection,
     days: &[Day],
     now: DateTime<Utc>,
+) -> QueryResult<(Vec<DashboardFigures>, DashboardFigures)> {
+    let on_quarters = |t: DateTime<Utc>| t.timestamp().rem_euclid(BUCKET_SECS) == 0 && t.timestamp_subsec_nanos() == 0;
+    let counting = if days.iter().all(|d| on_quarters(d.from) && on_quarters(d.to)) {
+        Counting::Rollups
+    } else {
+        Counting::Events
+    };
+    figures_counted(conn, days, now, counting)
+}
+
+/// The same figures with events per type and active users counted from the events themselves:
+/// slower, and what the rollups must agree with.
+pub fn figures_from_events(
+    conn: &mut DbConnection,
+    days: &[Day],
+    now: DateTime<Utc>,
+) -> QueryResult<(Vec<DashboardFigures>, DashboardFigures)> {
+    figures_counted(conn, days, now, Counting::Events)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Counting {
+    Rollups,
+    Events,
+}
+
+fn figures_counted(
+    conn: &mut DbConnection,
+    days: &[Day],
+    now: DateTime<Utc>,
+    counting: Counting,
 ) -> QueryResult<(Vec<DashboardFigures>, DashboardFigures)> {
     let mut out: Vec<DashboardFigures> = days.iter().map(|_| DashboardFigures::default()).collect();
     let mut totals = DashboardFigures::default();
@@ -55,16 +85,21 @@ pub fn figures(
             .count()
             .get_result::<i64>(conn)?
             .max(0) as u64;
-        let users = active_users(conn, from, to)?;
-        fig.active_users = users.len() as u64;
-        range_users.extend(users);
+        let per_type: BTreeMap<String, i64> = match counting {
+            Counting::Rollups => {
+                fig.active_users = rollups::active_users_between(conn, day.from.timestamp(), day.to.timestamp())?;
+                let (a, b) = (day.from.timestamp() / BUCKET_SECS, day.to.timestamp() / BUCKET_SECS);
+                rollups::counts_between(conn, a, b)?.into_iter().collect()
+            }
+            Counting::Events => {
+                let users = active_users(conn, from, to)?;
+                fig.active_users = users.len() as u64;
+                range_users.extend(users);
+                events_per_type(conn, from, to)?
+            }
+        };
         for t in EventType::ALL {
-            let n = events::table
-                .filter(events::event_type.eq(t.as_str()))
-                .filter(events::time.ge(from).and(events::time.lt(to)))
-                .count()
-                .get_result::<i64>(conn)?
-                .max(0) as u64;
+            let n = per_type.get(t.as_str()).copied().unwrap_or(0).max(0) as u64;
             fig.events.insert(t.as_str().to_owned(), n);
             *totals.events.entry(t.as_str().to_owned()).or_default() += n;
         }
@@ -85,11 +120,32 @@ pub fn figures(
         fig.peak_concurrent_sessions = peak;
         totals.peak_concurrent_sessions = totals.peak_concurrent_sessions.max(peak);
     }
-    totals.active_users = range_users.len() as u64;
+    totals.active_users = match counting {
+        Counting::Rollups => rollups::active_users_between(conn, range_from.timestamp(), range_to.timestamp())?,
+        Counting::Events => range_users.len() as u64,
+    };
     if totals.events.is_empty() {
         totals.events = EventType::ALL.iter().map(|t| (t.as_str().to_owned(), 0)).collect::<BTreeMap<_, _>>();
     }
     Ok((out, totals))
+}
+
+/// Events per type in `[from, to)`, counted over `events (type, time, id)`.
+fn events_per_type(
+    conn: &mut DbConnection,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> QueryResult<BTreeMap<String, i64>> {
+    let mut out = BTreeMap::new();
+    for t in EventType::ALL {
+        let n = events::table
+            .filter(events::event_type.eq(t.as_str()))
+            .filter(events::time.ge(from).and(events::time.lt(to)))
+            .count()
+            .get_result::<i64>(conn)?;
+        out.insert(t.as_str().to_owned(), n);
+    }
+    Ok(out)
 }
 
 /// The users active in `[from, to)`: distinct, so at most one row per user comes back.

@@ -8,6 +8,7 @@ use serde::Serialize;
 use crate::report::{
     self, Actor, CommonFilter, Report, cursor_int, cursor_text, cursor_time, from_db_time, search_text, to_db_time,
 };
+use crate::rollups;
 use crate::schema::events;
 use crate::{DbConnection, any_of, common_predicate, keyset, on_inner};
 
@@ -223,15 +224,25 @@ impl<'a> From<&'a NewEvent> for EventInsert<'a> {
 /// Rows per INSERT statement: 21 columns each, well under both databases' bind limits.
 const INSERT_CHUNK: usize = 500;
 
-/// Inserts events in multi-row statements. Call inside a transaction for all-or-nothing.
+/// Inserts events in multi-row statements and counts them in the dashboard's rollups, all or
+/// nothing (a savepoint inside the caller's transaction).
 pub fn insert(conn: &mut DbConnection, events: &[NewEvent]) -> QueryResult<usize> {
-    let mut n = 0;
-    for chunk in events.chunks(INSERT_CHUNK) {
-        let rows: Vec<EventInsert<'_>> = chunk.iter().map(EventInsert::from).collect();
-        let insert = diesel::insert_into(events::table).values(&rows);
-        n += on_inner!(conn, c => insert.execute(c))?;
+    if events.is_empty() {
+        return Ok(0);
     }
-    Ok(n)
+    conn.transaction(|conn| {
+        let mut n = 0;
+        for chunk in events.chunks(INSERT_CHUNK) {
+            let rows: Vec<EventInsert<'_>> = chunk.iter().map(EventInsert::from).collect();
+            let insert = diesel::insert_into(events::table).values(&rows);
+            n += on_inner!(conn, c => insert.execute(c))?;
+            rollups::add(
+                conn,
+                rows.iter().map(|r| rollups::Entry::new(r.time, r.event_type, r.success, r.user_id, r.admin_type)),
+            )?;
+        }
+        Ok(n)
+    })
 }
 
 pub fn get(conn: &mut DbConnection, id: i64) -> QueryResult<Event> {
@@ -325,7 +336,10 @@ impl Report for EventsReport {
     }
 
     fn delete(conn: &mut DbConnection, filter: &EventFilter) -> QueryResult<usize> {
-        diesel::delete(events::table.filter(predicate(filter))).execute(conn)
+        let removal = rollups::Removal::measure(conn, || predicate(filter))?;
+        let deleted = diesel::delete(events::table.filter(predicate(filter))).execute(conn)?;
+        removal.apply(conn)?;
+        Ok(deleted)
     }
 
     fn cursor_after(e: &Event, sort: Sort<EventSort>) -> Cursor {

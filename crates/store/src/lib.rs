@@ -18,6 +18,7 @@ pub mod ingest;
 pub mod recordings;
 pub mod records;
 pub mod report;
+pub mod rollups;
 pub mod schema;
 pub mod settings;
 pub mod users;

@@ -289,6 +289,24 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    event_counts (bucket, event_type) {
+        bucket -> BigInt,
+        #[sql_name = "type"]
+        event_type -> Text,
+        n -> BigInt,
+    }
+}
+
+diesel::table! {
+    user_activity (day, user_id) {
+        day -> BigInt,
+        user_id -> Text,
+        early -> BigInt,
+        late -> BigInt,
+    }
+}
+
 diesel::joinable!(call_sessions -> conferences (conference_id));
 diesel::joinable!(participations -> call_sessions (session_id));
 diesel::joinable!(name_changes -> participations (participation_id));
@@ -319,4 +337,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     revoked_tokens,
     settings,
     ingest_keys,
+    event_counts,
+    user_activity,
 );

@@ -1,10 +1,13 @@
 //! The dashboard: figures per day against seeded sessions, events and recordings, days cut in
-//! a non-UTC zone and across a DST change, the peak of concurrent sessions, and its limits.
+//! a non-UTC zone and across a DST change, the peak of concurrent sessions, and its limits; the
+//! rollups it reads agree with the events after inserts, deletes and a rebuild.
 
 use chrono::{DateTime, TimeZone, Utc};
+use confreports_store::dashboard::{self, Day};
 use confreports_store::events::{self, NewEvent};
 use confreports_store::records::{NewCallSession, NewRecording, insert_call_sessions, insert_recordings};
 use confreports_store::report::to_db_time;
+use confreports_store::rollups;
 use confreports_types::EventType;
 use serde_json::Value;
 
@@ -185,5 +188,92 @@ both_backends! {
         app.get("/api/v1/dashboard?tz=Mars/Olympus").await.assert_problem(400, "tz");
         app.get("/api/v1/dashboard?from=last-week").await.assert_problem(400, "from");
         app.get("/api/v1/dashboard?from=2026-11-05&to=2026-11-01").await.assert_problem(400, "to");
+    }
+
+    async fn rollups_agree_with_the_events_through_inserts_deletes_and_rebuilds(db: TestDb) {
+        // Three weeks around New York's DST change, every 17 minutes: logins and authorizations
+        // (some failed, some of administrators, some without a user) and other types.
+        let kinds = [EventType::Login, EventType::Authorize, EventType::Status, EventType::Logout, EventType::Lock];
+        let evs: Vec<NewEvent> = (0..1800i64)
+            .map(|i| {
+                let t = at(1, 0, 0) - chrono::Duration::days(10) + chrono::Duration::minutes(17 * i);
+                let mut e = event(t, kinds[(i % 5) as usize], i % 7 != 0, &format!("u{}@corp", i % 13));
+                if i % 11 == 0 {
+                    e.admin_type = Some("sysadmin".into());
+                }
+                if i % 19 == 0 {
+                    e.user_id = None;
+                }
+                e
+            })
+            .collect();
+        events::insert(&mut db.pool().get().expect("connection"), &evs).expect("events");
+        let app = app(&db).await;
+        let ranges = [
+            "from=2026-10-22&to=2026-11-10&tz=UTC",
+            "from=2026-10-25&to=2026-11-05&tz=America/New_York",
+            "from=2026-10-22&to=2026-11-08&tz=Asia/Kathmandu",
+            "from=2026-10-30&to=2026-11-02&tz=Australia/Eucla",
+        ];
+        let check = |when: &'static str| {
+            let app = &app;
+            let db = &db;
+            async move {
+                for range in ranges {
+                    let d = app.get(&format!("/api/v1/dashboard?{range}")).await.json();
+                    let days: Vec<Day> = d["days"]
+                        .as_array()
+                        .expect("days")
+                        .iter()
+                        .map(|day| Day {
+                            date: day["date"].as_str().and_then(|s| s.parse().ok()).expect("date"),
+                            from: day["from"].as_str().and_then(|s| s.parse().ok()).expect("from"),
+                            to: day["to"].as_str().and_then(|s| s.parse().ok()).expect("to"),
+                        })
+                        .collect();
+                    let mut conn = db.pool().get().expect("connection");
+                    let (exact, totals) = dashboard::figures_from_events(&mut conn, &days, Utc::now()).expect("exact");
+                    for (day, exact) in d["days"].as_array().expect("days").iter().zip(&exact) {
+                        for name in ["active_users", "events"] {
+                            let want = serde_json::to_value(exact).expect("json")[name].clone();
+                            assert_eq!(day[name], want, "{when}: {name} of {} ({range})", day["date"]);
+                        }
+                    }
+                    let want = serde_json::to_value(&totals).expect("json");
+                    assert_eq!(d["totals"]["active_users"], want["active_users"], "{when}: total active users ({range})");
+                    assert_eq!(d["totals"]["events"], want["events"], "{when}: total events ({range})");
+                    assert!(want["active_users"].as_u64() > Some(5), "{when}: the data has active users ({range})");
+                }
+            }
+        };
+        check("after inserts").await;
+
+        // Deletes by type and user, by time, and by a search word take their events out.
+        for query in [
+            "type=login&user=u3@corp",
+            "from=2026-10-31T10:00:00Z&to=2026-11-01T06:00:00Z",
+            "type=authorize&from=2026-10-26&to=2026-10-28",
+            "user=u5@corp",
+        ] {
+            let res = app.call("DELETE", &format!("/api/v1/events?{query}")).await;
+            assert_eq!(res.status, 200, "{query}: {}", res.text());
+            assert!(res.json()["deleted"].as_u64() > Some(0), "{query} deletes something");
+        }
+        check("after deletes").await;
+
+        // Counting everything anew gives the same answer, and so does a migration's request to.
+        rollups::rebuild(&mut db.pool().get().expect("connection")).expect("rebuild");
+        check("after a rebuild").await;
+        {
+            use diesel::connection::SimpleConnection;
+            let mut conn = db.pool().get().expect("connection");
+            conn.batch_execute(
+                "INSERT INTO events (time, type, success, user_id) VALUES ('2026-11-03 10:00:00', 'login', true, 'late@corp');
+                 INSERT INTO settings (key, value) VALUES ('rollups_stale', 'true');",
+            )
+            .expect("an event stored behind the rollups' back");
+            confreports_store::run_migrations(&mut conn).expect("start");
+        }
+        check("after a start that found uncounted events").await;
     }
 }

@@ -1,0 +1,443 @@
+//! Dashboard rollups: what the dashboard counts, pre-aggregated on write so that it reads a few
+//! thousand rows whatever the size of the events log.
+//!
+//! - `event_counts`: events per type per quarter hour (`bucket` = unix seconds / 900).
+//! - `user_activity`: per UTC day (`day` = unix seconds / 86400) and user, one bit per quarter
+//!   hour of that day in which the user was active (a successful `login` or `authorize` of a user,
+//!   not an administrator): quarters 0-47 in `early`, 48-95 in `late`.
+//!
+//! Every time zone in use is a whole number of quarter hours from UTC, so a day cut in any of
+//! them is a run of whole buckets; the dashboard falls back to counting the events themselves
+//! for a day that is not (historic local mean times).
+//!
+//! Kept in step by [`add`] (every insert of events goes through `events::insert`, which calls
+//! it in the same transaction) and by [`Removal`] (measured before a delete of events and
+//! applied after it, in the delete's transaction). A database migrated from before the rollups
+//! existed is counted once on start ([`rebuild_if_stale`]); `confreports rollups rebuild` and
+//! the benchmark's bulk loader call [`rebuild`].
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDateTime;
+use confreports_types::EventType;
+use diesel::connection::SimpleConnection;
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Text};
+use diesel::upsert::excluded;
+
+use crate::DbConnection;
+use crate::report::Predicate;
+use crate::schema::{event_counts, events, settings, user_activity};
+
+pub const BUCKET_SECS: i64 = 900;
+pub const DAY_SECS: i64 = 86_400;
+/// Quarter hours kept in each of `early` and `late`.
+const HALF: i64 = 48;
+
+/// The event types whose successful events make a user active.
+pub const ACTIVE_USER_EVENTS: [EventType; 2] = [EventType::Login, EventType::Authorize];
+
+/// The settings key that asks for a rebuild on the next start.
+const STALE_KEY: &str = "rollups_stale";
+
+/// Rows per upsert statement (4 columns each: far under both databases' bind limits).
+const CHUNK: usize = 1000;
+
+/// One event as the rollups see it.
+#[derive(Debug, Clone, Copy)]
+pub struct Entry<'a> {
+    pub time: NaiveDateTime,
+    pub event_type: &'a str,
+    /// The user this event makes active, if it does.
+    pub active_user: Option<&'a str>,
+}
+
+impl<'a> Entry<'a> {
+    pub fn new(
+        time: NaiveDateTime,
+        event_type: &'a str,
+        success: bool,
+        user_id: &'a str,
+        admin_type: Option<&str>,
+    ) -> Self {
+        let active = success
+            && admin_type.is_none()
+            && !user_id.is_empty()
+            && ACTIVE_USER_EVENTS.iter().any(|t| t.as_str() == event_type);
+        Entry { time, event_type, active_user: active.then_some(user_id) }
+    }
+}
+
+/// The quarter-hour bucket of an instant.
+pub fn bucket_of(t: NaiveDateTime) -> i64 {
+    t.and_utc().timestamp().div_euclid(BUCKET_SECS)
+}
+
+/// The UTC day of an instant and the bit of its quarter hour in `early` and `late`.
+fn day_bits(t: NaiveDateTime) -> (i64, i64, i64) {
+    let secs = t.and_utc().timestamp();
+    let quarter = secs.rem_euclid(DAY_SECS) / BUCKET_SECS;
+    let (early, late) = if quarter < HALF { (1 << quarter, 0) } else { (0, 1 << (quarter - HALF)) };
+    (secs.div_euclid(DAY_SECS), early, late)
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = event_counts)]
+struct CountRow<'a> {
+    bucket: i64,
+    event_type: &'a str,
+    n: i64,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = user_activity)]
+struct ActivityRow<'a> {
+    day: i64,
+    user_id: &'a str,
+    early: i64,
+    late: i64,
+}
+
+/// Counts newly stored events. Call in the transaction that stores them.
+pub fn add<'a>(conn: &mut DbConnection, entries: impl IntoIterator<Item = Entry<'a>>) -> QueryResult<()> {
+    let mut counts: BTreeMap<(i64, &str), i64> = BTreeMap::new();
+    let mut activity: BTreeMap<(i64, &str), (i64, i64)> = BTreeMap::new();
+    for e in entries {
+        *counts.entry((bucket_of(e.time), e.event_type)).or_default() += 1;
+        if let Some(user) = e.active_user {
+            let (day, early, late) = day_bits(e.time);
+            let bits = activity.entry((day, user)).or_default();
+            bits.0 |= early;
+            bits.1 |= late;
+        }
+    }
+    add_counts(conn, counts.iter().map(|(&(bucket, event_type), &n)| CountRow { bucket, event_type, n }))?;
+    merge_activity(
+        conn,
+        activity.iter().map(|(&(day, user_id), &(early, late))| ActivityRow { day, user_id, early, late }),
+    )
+}
+
+/// Runs the upsert `$stmt` (a function of its values) over `$rows`: in multi-row statements on
+/// PostgreSQL; row by row on SQLite (diesel has no multi-row upsert there; SQLite runs the
+/// cached statement in microseconds, inside the caller's transaction).
+macro_rules! upsert_all {
+    ($conn:expr, $rows:expr, |$values:ident| $stmt:expr) => {{
+        let rows = $rows;
+        match $conn {
+            DbConnection::Postgres(c) => {
+                for $values in rows.chunks(CHUNK) {
+                    $stmt.execute(c)?;
+                }
+            }
+            DbConnection::Sqlite(c) => {
+                for $values in &rows {
+                    $stmt.execute(c)?;
+                }
+            }
+        }
+        Ok(())
+    }};
+}
+
+/// Adds `n` (negative to subtract) to each row's count.
+fn add_counts<'a>(conn: &mut DbConnection, rows: impl Iterator<Item = CountRow<'a>>) -> QueryResult<()> {
+    upsert_all!(conn, rows.collect::<Vec<_>>(), |values| diesel::insert_into(event_counts::table)
+        .values(values)
+        .on_conflict((event_counts::bucket, event_counts::event_type))
+        .do_update()
+        .set(event_counts::n.eq(event_counts::n + excluded(event_counts::n))))
+}
+
+/// ORs each row's bits into what is stored.
+fn merge_activity<'a>(conn: &mut DbConnection, rows: impl Iterator<Item = ActivityRow<'a>>) -> QueryResult<()> {
+    upsert_all!(conn, rows.collect::<Vec<_>>(), |values| diesel::insert_into(user_activity::table)
+        .values(values)
+        .on_conflict((user_activity::day, user_activity::user_id))
+        .do_update()
+        .set((
+            user_activity::early.eq(sql::<BigInt>("user_activity.early | excluded.early")),
+            user_activity::late.eq(sql::<BigInt>("user_activity.late | excluded.late")),
+        )))
+}
+
+/// What a delete of events takes out of the rollups: measured before the delete (from the rows
+/// about to go), applied after it.
+#[derive(Debug, Default)]
+pub struct Removal {
+    counts: Vec<(i64, String, i64)>,
+    /// Per UTC day, the users some of whose activity that day goes.
+    activity: BTreeMap<i64, Vec<String>>,
+}
+
+impl Removal {
+    /// Measures the delete of the events `selection` selects (called once per query).
+    pub fn measure(conn: &mut DbConnection, selection: impl Fn() -> Predicate<events::table>) -> QueryResult<Self> {
+        let sql_of = Dialect::of(conn);
+        let bucket = sql_of.floor_div(BUCKET_SECS);
+        let counts = events::table
+            .filter(selection())
+            .select(sql::<(BigInt, Text, BigInt)>(&format!("{bucket}, type, COUNT(*)")))
+            .group_by(sql::<BigInt>("1, 2"))
+            .load::<(i64, String, i64)>(conn)?;
+        let day = sql_of.floor_div(DAY_SECS);
+        let pairs = events::table
+            .filter(selection())
+            .filter(active_rows())
+            .select(sql::<(BigInt, Text)>(&format!("{day}, user_id")))
+            .distinct()
+            .load::<(i64, String)>(conn)?;
+        let mut activity: BTreeMap<i64, Vec<String>> = BTreeMap::new();
+        for (day, user) in pairs {
+            activity.entry(day).or_default().push(user);
+        }
+        Ok(Removal { counts, activity })
+    }
+
+    /// Takes the deleted events out of the rollups. Call after the delete, in its transaction.
+    pub fn apply(self, conn: &mut DbConnection) -> QueryResult<()> {
+        let (Some(first), Some(last)) = (self.counts.iter().map(|c| c.0).min(), self.counts.iter().map(|c| c.0).max())
+        else {
+            return Ok(());
+        };
+        add_counts(
+            conn,
+            self.counts.iter().map(|(bucket, event_type, n)| CountRow { bucket: *bucket, event_type, n: -n }),
+        )?;
+        diesel::delete(
+            event_counts::table.filter(event_counts::bucket.between(first, last)).filter(event_counts::n.le(0)),
+        )
+        .execute(conn)?;
+
+        // A user's bits for a day are recomputed from the events left that day.
+        let quarter = Dialect::of(conn).quarter_of_day();
+        for (day, users) in &self.activity {
+            let (from, to) = (utc(day * DAY_SECS), utc((day + 1) * DAY_SECS));
+            for chunk in users.chunks(CHUNK) {
+                let left = events::table
+                    .filter(active_rows())
+                    .filter(events::time.ge(from).and(events::time.lt(to)))
+                    .filter(events::user_id.eq_any(chunk))
+                    .select((events::user_id, sql::<BigInt>(&quarter)))
+                    .distinct()
+                    .load::<(String, i64)>(conn)?;
+                diesel::delete(
+                    user_activity::table
+                        .filter(user_activity::day.eq(day))
+                        .filter(user_activity::user_id.eq_any(chunk)),
+                )
+                .execute(conn)?;
+                let mut bits: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
+                for (user, q) in &left {
+                    let b = bits.entry(user).or_default();
+                    if *q < HALF {
+                        b.0 |= 1 << q;
+                    } else {
+                        b.1 |= 1 << (q - HALF);
+                    }
+                }
+                merge_activity(
+                    conn,
+                    bits.iter().map(|(user_id, &(early, late))| ActivityRow { day: *day, user_id, early, late }),
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The events that make their user active.
+fn active_rows() -> Predicate<events::table> {
+    let types: Vec<&'static str> = ACTIVE_USER_EVENTS.iter().map(|t| t.as_str()).collect();
+    Box::new(
+        events::event_type
+            .eq_any(types)
+            .and(events::success.eq(true))
+            .and(events::admin_type.is_null())
+            .and(events::user_id.ne("")),
+    )
+}
+
+fn utc(secs: i64) -> NaiveDateTime {
+    chrono::DateTime::from_timestamp(secs, 0).unwrap_or_default().naive_utc()
+}
+
+/// Counts every stored event anew, in one transaction. On PostgreSQL, writes to events wait
+/// until it is done.
+pub fn rebuild(conn: &mut DbConnection) -> QueryResult<()> {
+    conn.transaction(rebuild_tables)
+}
+
+/// Rebuilds when a migration asked for it (once, even with several nodes starting together:
+/// the first takes the request away under a row lock). Returns whether it rebuilt.
+pub fn rebuild_if_stale(conn: &mut DbConnection) -> QueryResult<bool> {
+    conn.transaction(|conn| {
+        if diesel::delete(settings::table.filter(settings::key.eq(STALE_KEY))).execute(conn)? == 0 {
+            return Ok(false);
+        }
+        rebuild_tables(conn)?;
+        Ok(true)
+    })
+}
+
+fn rebuild_tables(conn: &mut DbConnection) -> QueryResult<()> {
+    let sql_of = Dialect::of(conn);
+    if sql_of == Dialect::Postgres {
+        conn.batch_execute("LOCK TABLE events IN SHARE MODE")?;
+    }
+    diesel::delete(event_counts::table).execute(conn)?;
+    diesel::delete(user_activity::table).execute(conn)?;
+    let active: Vec<String> = ACTIVE_USER_EVENTS.iter().map(|t| format!("'{}'", t.as_str())).collect();
+    let (bucket, day, quarter) = (sql_of.floor_div(BUCKET_SECS), sql_of.floor_div(DAY_SECS), sql_of.quarter_of_day());
+    let bit = |q: &str| sql_of.bit(q);
+    conn.batch_execute(&format!(
+        "INSERT INTO event_counts (bucket, type, n) SELECT {bucket}, type, COUNT(*) FROM events GROUP BY 1, 2;
+         INSERT INTO user_activity (day, user_id, early, late)
+         SELECT d, user_id,
+                SUM(CASE WHEN q < {HALF} THEN {early} ELSE 0 END),
+                SUM(CASE WHEN q >= {HALF} THEN {late} ELSE 0 END)
+         FROM (SELECT DISTINCT {day} AS d, user_id, {quarter} AS q FROM events
+               WHERE type IN ({active}) AND success AND admin_type IS NULL AND user_id <> '') AS a
+         GROUP BY d, user_id;",
+        early = bit("q"),
+        late = bit(&format!("q - {HALF}")),
+        active = active.join(", "),
+    ))
+}
+
+/// Events per type in the buckets `[from, to)`.
+pub fn counts_between(conn: &mut DbConnection, from: i64, to: i64) -> QueryResult<Vec<(String, i64)>> {
+    event_counts::table
+        .filter(event_counts::bucket.ge(from).and(event_counts::bucket.lt(to)))
+        .group_by(event_counts::event_type)
+        .select((event_counts::event_type, sql::<BigInt>("CAST(SUM(n) AS BIGINT)")))
+        .load(conn)
+}
+
+/// Distinct users active in `[from, to)` (unix seconds, whole quarter hours).
+pub fn active_users_between(conn: &mut DbConnection, from: i64, to: i64) -> QueryResult<u64> {
+    let n: i64 = user_activity::table
+        .filter(sql::<Bool>(&activity_condition(from, to)))
+        .select(sql::<BigInt>("COUNT(DISTINCT user_id)"))
+        .get_result(conn)?;
+    Ok(n.max(0) as u64)
+}
+
+/// The `user_activity` rows with a bit in `[from, to)`: whole days by their number, the
+/// partial first and last days by a mask of their quarters.
+fn activity_condition(from: i64, to: i64) -> String {
+    if to <= from {
+        return "1 = 0".to_owned();
+    }
+    let (first, last) = (from.div_euclid(DAY_SECS), (to - 1).div_euclid(DAY_SECS));
+    let mut parts = Vec::new();
+    let mut whole: Option<(i64, i64)> = None;
+    for day in first..=last {
+        let start = day * DAY_SECS;
+        let qa = (from.max(start) - start) / BUCKET_SECS;
+        let qb = (to.min(start + DAY_SECS) - start) / BUCKET_SECS;
+        if qa == 0 && qb == 2 * HALF {
+            whole = Some((whole.map_or(day, |w| w.0), day));
+            continue;
+        }
+        let (early, late) = (mask(qa.min(HALF), qb.min(HALF)), mask(qa.max(HALF) - HALF, qb.max(HALF) - HALF));
+        let mut bits = Vec::new();
+        if early != 0 {
+            bits.push(format!("(early & {early}) <> 0"));
+        }
+        if late != 0 {
+            bits.push(format!("(late & {late}) <> 0"));
+        }
+        if !bits.is_empty() {
+            parts.push(format!("(day = {day} AND ({}))", bits.join(" OR ")));
+        }
+    }
+    if let Some((a, b)) = whole {
+        parts.push(format!("(day >= {a} AND day <= {b})"));
+    }
+    if parts.is_empty() { "1 = 0".to_owned() } else { parts.join(" OR ") }
+}
+
+/// Bits `a..b` set.
+fn mask(a: i64, b: i64) -> i64 {
+    if b <= a { 0 } else { ((1i64 << (b - a)) - 1) << a }
+}
+
+/// The few SQL expressions that differ between the two databases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Dialect {
+    Postgres,
+    Sqlite,
+}
+
+impl Dialect {
+    fn of(conn: &DbConnection) -> Self {
+        match conn {
+            DbConnection::Postgres(_) => Dialect::Postgres,
+            DbConnection::Sqlite(_) => Dialect::Sqlite,
+        }
+    }
+
+    /// Unix seconds of `time`, floored.
+    fn epoch(self) -> &'static str {
+        match self {
+            Dialect::Postgres => "CAST(FLOOR(EXTRACT(EPOCH FROM time)) AS BIGINT)",
+            Dialect::Sqlite => "CAST(strftime('%s', time) AS INTEGER)",
+        }
+    }
+
+    /// Unix seconds of `time` divided by `k`, floored (SQL's `/` truncates towards zero).
+    fn floor_div(self, k: i64) -> String {
+        let s = self.epoch();
+        format!("({s} / {k} - CASE WHEN {s} % {k} < 0 THEN 1 ELSE 0 END)")
+    }
+
+    /// The quarter hour of the UTC day of `time`, 0-95.
+    fn quarter_of_day(self) -> String {
+        let s = self.epoch();
+        format!("((({s} % {DAY_SECS}) + {DAY_SECS}) % {DAY_SECS} / {BUCKET_SECS})")
+    }
+
+    /// `1 << q` as a 64-bit integer.
+    fn bit(self, q: &str) -> String {
+        match self {
+            Dialect::Postgres => format!("(CAST(1 AS BIGINT) << CAST({q} AS INTEGER))"),
+            Dialect::Sqlite => format!("(1 << ({q}))"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_cover_the_quarters_asked() {
+        assert_eq!(mask(0, 48), (1i64 << 48) - 1);
+        assert_eq!(mask(2, 4), 0b1100);
+        assert_eq!(mask(5, 5), 0);
+    }
+
+    #[test]
+    fn whole_days_are_a_range_and_partial_days_a_mask() {
+        // Kathmandu (+05:45): a local day runs 18:15 UTC to 18:15 UTC.
+        let from = 20_000 * DAY_SECS - (5 * 3600 + 45 * 60);
+        let to = from + DAY_SECS;
+        let cond = activity_condition(from, to);
+        assert!(cond.contains("day = 19999") && cond.contains("day = 20000"), "{cond}");
+        assert!(!cond.contains(">="), "no whole day: {cond}");
+        let cond = activity_condition(20_000 * DAY_SECS, 20_003 * DAY_SECS);
+        assert_eq!(cond, "(day >= 20000 AND day <= 20002)");
+    }
+
+    #[test]
+    fn quarters_split_at_noon() {
+        let t = |s: i64| utc(20_000 * DAY_SECS + s);
+        assert_eq!(day_bits(t(0)), (20_000, 1, 0));
+        assert_eq!(day_bits(t(12 * 3600 - 1)), (20_000, 1 << 47, 0));
+        assert_eq!(day_bits(t(12 * 3600)), (20_000, 0, 1));
+        assert_eq!(day_bits(t(DAY_SECS - 1)), (20_000, 0, 1 << 47));
+        assert_eq!(bucket_of(utc(-1)), -1);
+    }
+}

@@ -1,0 +1,27 @@
+-- Dashboard rollups, kept in step with the events table by every insert and delete of events
+-- (crates/store/src/rollups.rs), so that the dashboard reads a few thousand rows whatever the
+-- size of the log. Quarter hours, because every time zone in use is a whole number of quarter
+-- hours from UTC: a day cut in any of them is a run of whole buckets.
+
+-- Events per type per quarter hour; `bucket` is unix seconds / 900.
+CREATE TABLE event_counts (
+    bucket BIGINT NOT NULL,
+    type TEXT NOT NULL,
+    n BIGINT NOT NULL,
+    PRIMARY KEY (bucket, type)
+);
+
+-- Active users (a successful login or authorize of a user, not an administrator) per UTC day
+-- (unix seconds / 86400), one bit per quarter hour of that day: quarters 0-47 in `early`,
+-- 48-95 in `late`.
+CREATE TABLE user_activity (
+    day BIGINT NOT NULL,
+    user_id TEXT NOT NULL,
+    early BIGINT NOT NULL,
+    late BIGINT NOT NULL,
+    PRIMARY KEY (day, user_id)
+);
+
+-- The rows already stored are counted on the next start (rollups::rebuild_if_stale).
+INSERT INTO settings (key, value) VALUES ('rollups_stale', 'true')
+    ON CONFLICT (key) DO UPDATE SET value = excluded.value;

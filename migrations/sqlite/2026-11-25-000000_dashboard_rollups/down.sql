@@ -1,0 +1,3 @@
+DROP TABLE user_activity;
+DROP TABLE event_counts;
+DELETE FROM settings WHERE key = 'rollups_stale';
