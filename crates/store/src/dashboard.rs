@@ -1,15 +1,15 @@
-//! The dashboard's figures per day:
-//! - calls started: a count over `call_sessions (started_at, id)` per day;
+//! The dashboard's figures per day, in a handful of queries whatever the number of days:
+//! - calls started and recording storage: the sessions and recordings started in the range, read
+//!   once through their `started_at` indexes and put in their days here; the running total of
+//!   storage adds everything started before the range;
 //! - peak concurrent sessions: the sessions overlapping the range (started in it, through
 //!   `call_sessions_started`; or started before and ended after its start or still running,
 //!   through `call_sessions_ended`), swept in time order here;
 //! - events per type and active users: from the rollups kept on write ([`crate::rollups`]:
-//!   quarter-hour counts per type, and per UTC day each user's active quarter hours), so their
-//!   cost does not grow with the events log. A day whose bounds are not whole quarter hours
-//!   (only historic local mean times) is counted from the events themselves, as
-//!   [`figures_from_events`] does for every day;
-//! - recording storage: sums of `size_bytes` over `recordings (started_at, id)` per day, plus
-//!   everything started before the range for the running total.
+//!   quarter-hour counts per type, and per UTC day each user's active quarter hours), every day
+//!   in one query, so their cost does not grow with the events log. Days whose bounds are not
+//!   whole quarter hours (only historic local mean times) are counted from the events
+//!   themselves, as [`figures_from_events`] does for every day.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -75,41 +75,64 @@ fn figures_counted(
         return Ok((out, totals));
     };
     let (range_from, range_to) = (first.from, last.to);
-    // The range's distinct users are the union of the days' (one index pass, not two).
-    let mut range_users: HashSet<String> = HashSet::new();
+    let (rf, rt) = (to_db_time(range_from), to_db_time(range_to));
 
-    for (day, fig) in days.iter().zip(out.iter_mut()) {
-        let (from, to) = (to_db_time(day.from), to_db_time(day.to));
-        fig.calls_started = call_sessions::table
-            .filter(call_sessions::started_at.ge(from).and(call_sessions::started_at.lt(to)))
-            .count()
-            .get_result::<i64>(conn)?
-            .max(0) as u64;
-        let per_type: BTreeMap<String, i64> = match counting {
-            Counting::Rollups => {
-                fig.active_users = rollups::active_users_between(conn, day.from.timestamp(), day.to.timestamp())?;
-                let (a, b) = (day.from.timestamp() / BUCKET_SECS, day.to.timestamp() / BUCKET_SECS);
-                rollups::counts_between(conn, a, b)?.into_iter().collect()
-            }
-            Counting::Events => {
+    let (per_type, active, range_active) = match counting {
+        Counting::Rollups => {
+            let spans: Vec<(i64, i64)> = days.iter().map(|d| (d.from.timestamp(), d.to.timestamp())).collect();
+            (
+                rollups::counts_per_span(conn, &spans)?,
+                rollups::active_users_per_span(conn, &spans)?,
+                rollups::active_users_between(conn, range_from.timestamp(), range_to.timestamp())?,
+            )
+        }
+        Counting::Events => {
+            let (mut per_type, mut active, mut range_users) = (Vec::new(), Vec::new(), HashSet::new());
+            for day in days {
+                let (from, to) = (to_db_time(day.from), to_db_time(day.to));
+                per_type.push(events_per_type(conn, from, to)?);
                 let users = active_users(conn, from, to)?;
-                fig.active_users = users.len() as u64;
+                active.push(users.len() as u64);
                 range_users.extend(users);
-                events_per_type(conn, from, to)?
             }
-        };
+            (per_type, active, range_users.len() as u64)
+        }
+    };
+
+    // The sessions and recordings started in the range, read once and put in their days here.
+    let mut started: Vec<NaiveDateTime> = call_sessions::table
+        .filter(call_sessions::started_at.ge(rf).and(call_sessions::started_at.lt(rt)))
+        .select(call_sessions::started_at)
+        .load(conn)?;
+    started.sort_unstable();
+    let mut recorded: Vec<(NaiveDateTime, i64)> = recordings::table
+        .filter(recordings::started_at.ge(rf).and(recordings::started_at.lt(rt)))
+        .select((recordings::started_at, recordings::size_bytes))
+        .load(conn)?;
+    recorded.sort_unstable();
+    // Both sorted: a day is the slice between two binary searches.
+    let day_of = |times: &[NaiveDateTime], from: NaiveDateTime, to: NaiveDateTime| {
+        times.partition_point(|t| *t < from)..times.partition_point(|t| *t < to)
+    };
+    let recorded_at: Vec<NaiveDateTime> = recorded.iter().map(|r| r.0).collect();
+
+    for (i, (day, fig)) in days.iter().zip(out.iter_mut()).enumerate() {
+        let (from, to) = (to_db_time(day.from), to_db_time(day.to));
+        fig.calls_started = day_of(&started, from, to).len() as u64;
+        fig.active_users = active.get(i).copied().unwrap_or(0);
         for t in EventType::ALL {
-            let n = per_type.get(t.as_str()).copied().unwrap_or(0).max(0) as u64;
+            let n = per_type.get(i).and_then(|m| m.get(t.as_str())).copied().unwrap_or(0).max(0) as u64;
             fig.events.insert(t.as_str().to_owned(), n);
             *totals.events.entry(t.as_str().to_owned()).or_default() += n;
         }
-        fig.recording_bytes = recording_bytes(conn, Some(from), to)?;
+        fig.recording_bytes =
+            recorded[day_of(&recorded_at, from, to)].iter().map(|(_, size)| (*size).max(0) as u64).sum();
         totals.calls_started += fig.calls_started;
         totals.recording_bytes += fig.recording_bytes;
     }
 
     // Running total of recording storage.
-    let mut stored = recording_bytes(conn, None, to_db_time(range_from))?;
+    let mut stored = recording_bytes_before(conn, rf)?;
     for fig in &mut out {
         stored += fig.recording_bytes;
         fig.recording_bytes_total = stored;
@@ -120,10 +143,7 @@ fn figures_counted(
         fig.peak_concurrent_sessions = peak;
         totals.peak_concurrent_sessions = totals.peak_concurrent_sessions.max(peak);
     }
-    totals.active_users = match counting {
-        Counting::Rollups => rollups::active_users_between(conn, range_from.timestamp(), range_to.timestamp())?,
-        Counting::Events => range_users.len() as u64,
-    };
+    totals.active_users = range_active;
     if totals.events.is_empty() {
         totals.events = EventType::ALL.iter().map(|t| (t.as_str().to_owned(), 0)).collect::<BTreeMap<_, _>>();
     }
@@ -162,17 +182,11 @@ fn active_users(conn: &mut DbConnection, from: NaiveDateTime, to: NaiveDateTime)
         .load(conn)
 }
 
-/// Bytes of the recordings started in `[from, to)` (from the beginning when `from` is `None`).
-fn recording_bytes(conn: &mut DbConnection, from: Option<NaiveDateTime>, to: NaiveDateTime) -> QueryResult<u64> {
+/// Bytes of the recordings started before `to`.
+fn recording_bytes_before(conn: &mut DbConnection, to: NaiveDateTime) -> QueryResult<u64> {
     // SUM of a BIGINT is NUMERIC on PostgreSQL: cast back so that one Rust type reads both.
     let sum = diesel::dsl::sql::<diesel::sql_types::BigInt>("CAST(COALESCE(SUM(size_bytes), 0) AS BIGINT)");
-    let n: i64 = match from {
-        Some(from) => recordings::table
-            .filter(recordings::started_at.ge(from).and(recordings::started_at.lt(to)))
-            .select(sum)
-            .get_result(conn)?,
-        None => recordings::table.filter(recordings::started_at.lt(to)).select(sum).get_result(conn)?,
-    };
+    let n: i64 = recordings::table.filter(recordings::started_at.lt(to)).select(sum).get_result(conn)?;
     Ok(n.max(0) as u64)
 }
 

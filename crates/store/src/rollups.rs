@@ -306,13 +306,79 @@ fn rebuild_tables(conn: &mut DbConnection) -> QueryResult<()> {
     ))
 }
 
-/// Events per type in the buckets `[from, to)`.
-pub fn counts_between(conn: &mut DbConnection, from: i64, to: i64) -> QueryResult<Vec<(String, i64)>> {
-    event_counts::table
-        .filter(event_counts::bucket.ge(from).and(event_counts::bucket.lt(to)))
-        .group_by(event_counts::event_type)
-        .select((event_counts::event_type, sql::<BigInt>("CAST(SUM(n) AS BIGINT)")))
-        .load(conn)
+#[derive(QueryableByName)]
+struct SpanCount {
+    #[diesel(sql_type = BigInt)]
+    i: i64,
+    #[diesel(sql_type = Text)]
+    event_type: String,
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+#[derive(QueryableByName)]
+struct SpanUsers {
+    #[diesel(sql_type = BigInt)]
+    i: i64,
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// Events per type in each of `spans` (unix seconds `[from, to)`, whole quarter hours), in
+/// one query: the spans are a `VALUES` list joined to the bucket ranges.
+pub fn counts_per_span(conn: &mut DbConnection, spans: &[(i64, i64)]) -> QueryResult<Vec<BTreeMap<String, i64>>> {
+    let mut out = vec![BTreeMap::new(); spans.len()];
+    if spans.is_empty() {
+        return Ok(out);
+    }
+    let values: Vec<String> = spans
+        .iter()
+        .enumerate()
+        .map(|(i, (from, to))| format!("({i}, {}, {})", from.div_euclid(BUCKET_SECS), to.div_euclid(BUCKET_SECS)))
+        .collect();
+    let rows: Vec<SpanCount> = diesel::sql_query(format!(
+        "WITH d (i, lo, hi) AS (VALUES {})
+         SELECT CAST(d.i AS BIGINT) AS i, c.type AS event_type, CAST(SUM(c.n) AS BIGINT) AS n
+         FROM d JOIN event_counts c ON c.bucket >= d.lo AND c.bucket < d.hi
+         GROUP BY d.i, c.type",
+        values.join(", ")
+    ))
+    .load(conn)?;
+    for row in rows {
+        if let Some(counts) = usize::try_from(row.i).ok().and_then(|i| out.get_mut(i)) {
+            counts.insert(row.event_type, row.n);
+        }
+    }
+    Ok(out)
+}
+
+/// Distinct active users in each of `spans` (unix seconds, whole quarter hours), in one query.
+pub fn active_users_per_span(conn: &mut DbConnection, spans: &[(i64, i64)]) -> QueryResult<Vec<u64>> {
+    let mut out = vec![0; spans.len()];
+    let values: Vec<String> = spans
+        .iter()
+        .enumerate()
+        .flat_map(|(i, &(from, to))| {
+            day_masks(from, to).into_iter().map(move |(day, early, late)| format!("({i}, {day}, {early}, {late})"))
+        })
+        .collect();
+    if values.is_empty() {
+        return Ok(out);
+    }
+    let rows: Vec<SpanUsers> = diesel::sql_query(format!(
+        "WITH d (i, day, early, late) AS (VALUES {})
+         SELECT CAST(d.i AS BIGINT) AS i, COUNT(DISTINCT u.user_id) AS n
+         FROM d JOIN user_activity u ON u.day = d.day AND ((u.early & d.early) <> 0 OR (u.late & d.late) <> 0)
+         GROUP BY d.i",
+        values.join(", ")
+    ))
+    .load(conn)?;
+    for row in rows {
+        if let Some(n) = usize::try_from(row.i).ok().and_then(|i| out.get_mut(i)) {
+            *n = row.n.max(0) as u64;
+        }
+    }
+    Ok(out)
 }
 
 /// Distinct users active in `[from, to)` (unix seconds, whole quarter hours).
@@ -324,24 +390,33 @@ pub fn active_users_between(conn: &mut DbConnection, from: i64, to: i64) -> Quer
     Ok(n.max(0) as u64)
 }
 
+/// The UTC days `[from, to)` touches, each with the masks of its quarters inside it.
+fn day_masks(from: i64, to: i64) -> Vec<(i64, i64, i64)> {
+    if to <= from {
+        return Vec::new();
+    }
+    (from.div_euclid(DAY_SECS)..=(to - 1).div_euclid(DAY_SECS))
+        .map(|day| {
+            let start = day * DAY_SECS;
+            let qa = (from.max(start) - start) / BUCKET_SECS;
+            let qb = (to.min(start + DAY_SECS) - start) / BUCKET_SECS;
+            (day, mask(qa.min(HALF), qb.min(HALF)), mask(qa.max(HALF) - HALF, qb.max(HALF) - HALF))
+        })
+        .filter(|&(_, early, late)| early != 0 || late != 0)
+        .collect()
+}
+
 /// The `user_activity` rows with a bit in `[from, to)`: whole days by their number, the
 /// partial first and last days by a mask of their quarters.
 fn activity_condition(from: i64, to: i64) -> String {
-    if to <= from {
-        return "1 = 0".to_owned();
-    }
-    let (first, last) = (from.div_euclid(DAY_SECS), (to - 1).div_euclid(DAY_SECS));
+    let full = mask(0, HALF);
     let mut parts = Vec::new();
     let mut whole: Option<(i64, i64)> = None;
-    for day in first..=last {
-        let start = day * DAY_SECS;
-        let qa = (from.max(start) - start) / BUCKET_SECS;
-        let qb = (to.min(start + DAY_SECS) - start) / BUCKET_SECS;
-        if qa == 0 && qb == 2 * HALF {
+    for (day, early, late) in day_masks(from, to) {
+        if early == full && late == full {
             whole = Some((whole.map_or(day, |w| w.0), day));
             continue;
         }
-        let (early, late) = (mask(qa.min(HALF), qb.min(HALF)), mask(qa.max(HALF) - HALF, qb.max(HALF) - HALF));
         let mut bits = Vec::new();
         if early != 0 {
             bits.push(format!("(early & {early}) <> 0"));
@@ -349,9 +424,7 @@ fn activity_condition(from: i64, to: i64) -> String {
         if late != 0 {
             bits.push(format!("(late & {late}) <> 0"));
         }
-        if !bits.is_empty() {
-            parts.push(format!("(day = {day} AND ({}))", bits.join(" OR ")));
-        }
+        parts.push(format!("(day = {day} AND ({}))", bits.join(" OR ")));
     }
     if let Some((a, b)) = whole {
         parts.push(format!("(day >= {a} AND day <= {b})"));

@@ -13,10 +13,11 @@ CREATE TABLE event_counts (
 
 -- Active users (a successful login or authorize of a user, not an administrator) per UTC day
 -- (unix seconds / 86400), one bit per quarter hour of that day: quarters 0-47 in `early`,
--- 48-95 in `late`.
+-- 48-95 in `late`. Byte order (COLLATE "C") for user ids: counting distinct users sorts them,
+-- and the locale's collation costs ten times as much for no use here.
 CREATE TABLE user_activity (
     day BIGINT NOT NULL,
-    user_id TEXT NOT NULL,
+    user_id TEXT COLLATE "C" NOT NULL,
     early BIGINT NOT NULL,
     late BIGINT NOT NULL,
     PRIMARY KEY (day, user_id)
