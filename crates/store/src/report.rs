@@ -5,6 +5,7 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use confreports_types::{Cursor, EventType, Sort, SortField, SortKind, SortValue};
 use diesel::prelude::*;
+use diesel::sql_types::Bool;
 use serde::Serialize;
 
 use crate::DbConnection;
@@ -228,8 +229,10 @@ fn bad_cursor() -> diesel::result::Error {
 use chrono::Timelike as _;
 
 /// Orders a boxed query by `(column, id)` in `direction` and, given the last row's key and
-/// id, keeps only the rows after it. The redundant `column <= key` (or `>=`) bound lets both
-/// databases walk the `(column, id)` index from the cursor instead of scanning.
+/// id, keeps only the rows after it: `column <= key AND (column, id) < (key, id)` (descending).
+/// The row-value comparison is one index range to both planners (an `OR` of two ranges was
+/// not, on PostgreSQL); the redundant `column <= key` bound keeps any planner from starting
+/// before the cursor.
 #[macro_export]
 macro_rules! keyset {
     ($query:expr, $column:expr, $id:expr, $direction:expr, $after:expr) => {{
@@ -238,24 +241,59 @@ macro_rules! keyset {
         match $direction {
             confreports_types::Direction::Desc => {
                 let query = match $after {
-                    Some((key, id)) => query.filter(
-                        $column.le(key.clone()).and($column.lt(key.clone()).or($column.eq(key).and($id.lt(id)))),
-                    ),
+                    Some((key, id)) => query
+                        .filter($column.le(key.clone()))
+                        .filter($crate::report::rows_beyond(&$column, &$id, "<", key, id)),
                     None => query,
                 };
                 query.order(($column.desc(), $id.desc()))
             }
             confreports_types::Direction::Asc => {
                 let query = match $after {
-                    Some((key, id)) => query.filter(
-                        $column.ge(key.clone()).and($column.gt(key.clone()).or($column.eq(key).and($id.gt(id)))),
-                    ),
+                    Some((key, id)) => query
+                        .filter($column.ge(key.clone()))
+                        .filter($crate::report::rows_beyond(&$column, &$id, ">", key, id)),
                     None => query,
                 };
                 query.order(($column.asc(), $id.asc()))
             }
         }
     }};
+}
+
+/// The SQL of `(column, id) op (key, id)`, with the two values bound.
+pub type RowComparison<K, V> = diesel::expression::SqlLiteral<
+    Bool,
+    diesel::expression::UncheckedBind<
+        diesel::expression::SqlLiteral<
+            Bool,
+            diesel::expression::UncheckedBind<diesel::expression::SqlLiteral<Bool>, K>,
+        >,
+        V,
+    >,
+>;
+
+/// `(column, id) < (key, id)` (or `>`) over one table's columns. Used by [`keyset!`].
+pub fn rows_beyond<C, I, K, V>(
+    _column: &C,
+    _id: &I,
+    op: &'static str,
+    key: K,
+    id: V,
+) -> RowComparison<K::Expression, V::Expression>
+where
+    C: diesel::Column,
+    I: diesel::Column<Table = C::Table>,
+    C::SqlType: diesel::sql_types::SqlType + diesel::expression::TypedExpressionType,
+    I::SqlType: diesel::sql_types::SqlType + diesel::expression::TypedExpressionType,
+    K: diesel::expression::AsExpression<C::SqlType>,
+    V: diesel::expression::AsExpression<I::SqlType>,
+{
+    diesel::dsl::sql::<Bool>(&format!("(\"{}\", \"{}\") {op} (", C::NAME, I::NAME))
+        .bind::<C::SqlType, K>(key)
+        .sql(", ")
+        .bind::<I::SqlType, V>(id)
+        .sql(")")
 }
 
 /// `column = v` for one value, `column IN (...)` for several. PostgreSQL plans `= ANY($1)`
