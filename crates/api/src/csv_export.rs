@@ -79,12 +79,15 @@ fn format_batch<R: ApiReport>(items: &[R::Item], format: Format, first: bool) ->
     Ok(Bytes::from(out))
 }
 
-/// The streaming answer of an export.
+/// The streaming answer of an export. Two blocking threads make a pipeline: one reads the
+/// next batch from the database while the other formats the batch before it (on two cores the
+/// database's work and ours overlap instead of taking turns).
 pub fn stream<R: ApiReport>(pool: Pool, filter: R::Filter, sort: Sort<R::Sort>, format: Format) -> HttpResponse {
     let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(CHANNEL_DEPTH);
+    // One batch read ahead: memory stays at a few batches.
+    let (items_tx, items_rx) = std::sync::mpsc::sync_channel::<std::io::Result<Vec<R::Item>>>(1);
     actix_web::rt::task::spawn_blocking(move || {
         let mut after = None;
-        let mut first = true;
         loop {
             let batch = pool.get().map_err(|e| std::io::Error::other(e.to_string())).and_then(|mut conn| {
                 page::<R>(&mut conn, &filter, sort, after.as_ref(), BATCH)
@@ -94,20 +97,33 @@ pub fn stream<R: ApiReport>(pool: Pool, filter: R::Filter, sort: Sort<R::Sort>, 
                 Ok(b) => b,
                 Err(e) => {
                     tracing::error!(report = R::NAME, error = %e, "export failed");
-                    // Ends the body early; the client sees a truncated transfer, not a silent cut.
-                    let _ = tx.blocking_send(Err(e));
+                    let _ = items_tx.send(Err(e));
                     return;
                 }
             };
-            let bytes = format_batch::<R>(&items, format, first);
-            first = false;
-            if tx.blocking_send(bytes).is_err() {
-                tracing::debug!(report = R::NAME, "export client went away");
+            // The formatter hangs up when the client goes away.
+            if items_tx.send(Ok(items)).is_err() {
                 return;
             }
             match next {
                 Some(c) => after = Some(c),
                 None => return,
+            }
+        }
+    });
+    actix_web::rt::task::spawn_blocking(move || {
+        let mut first = true;
+        for batch in items_rx {
+            // An error ends the body early: the client sees a truncated transfer, not a silent cut.
+            let bytes = batch.and_then(|items| format_batch::<R>(&items, format, first));
+            let failed = bytes.is_err();
+            first = false;
+            if tx.blocking_send(bytes).is_err() {
+                tracing::debug!(report = R::NAME, "export client went away");
+                return;
+            }
+            if failed {
+                return;
             }
         }
     });
