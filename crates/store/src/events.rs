@@ -268,9 +268,42 @@ pub struct EventFilter {
 
 type Predicate = crate::report::Predicate<events::table>;
 
+/// Which search index the database has for `q` (see the `search_index` migrations).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SearchIndex {
+    /// PostgreSQL: a trigram GIN index that its planner uses for the `LIKE` itself.
+    Planner,
+    /// SQLite: the FTS5 trigram table `events_fts`, asked explicitly.
+    Fts5,
+}
+
+impl SearchIndex {
+    fn of(conn: &DbConnection) -> Self {
+        match conn {
+            DbConnection::Postgres(_) => SearchIndex::Planner,
+            DbConnection::Sqlite(_) => SearchIndex::Fts5,
+        }
+    }
+}
+
 /// The WHERE clause of the selection; list, count, export and delete all use this one.
-fn predicate(filter: &EventFilter) -> Predicate {
+fn predicate(filter: &EventFilter, index: SearchIndex) -> Predicate {
     let mut p = common_predicate!(events::time, events::search, &filter.common);
+    if index == SearchIndex::Fts5 {
+        // The trigram index narrows the rows to its candidates; the LIKE above still decides.
+        // It holds trigrams, so shorter words gain nothing; `%`, `_` and `\` would need an
+        // ESCAPE clause, which the index does not take.
+        for word in &filter.common.words {
+            if word.chars().count() >= 3 && !word.contains(['%', '_', '\\']) {
+                let candidates = diesel::dsl::sql::<diesel::sql_types::Bool>(
+                    "events.id IN (SELECT rowid FROM events_fts WHERE events_fts.search LIKE ",
+                )
+                .bind::<diesel::sql_types::Text, _>(format!("%{word}%"))
+                .sql(")");
+                p = Box::new(p.and(candidates));
+            }
+        }
+    }
     if !filter.types.is_empty() {
         let types: Vec<&'static str> = filter.types.iter().map(|t| t.as_str()).collect();
         p = Box::new(p.and(any_of!(events::event_type, types)));
@@ -307,7 +340,11 @@ impl Report for EventsReport {
         after: Option<&Cursor>,
         limit: i64,
     ) -> QueryResult<Vec<Event>> {
-        let q = events::table.filter(predicate(filter)).into_boxed().select(EventRow::as_select()).limit(limit);
+        let q = events::table
+            .filter(predicate(filter, SearchIndex::of(conn)))
+            .into_boxed()
+            .select(EventRow::as_select())
+            .limit(limit);
         let after_id = after.map(|c| cursor_int(&c.id)).transpose()?;
         let dir = sort.direction;
         let q = match sort.field {
@@ -332,12 +369,13 @@ impl Report for EventsReport {
     }
 
     fn count(conn: &mut DbConnection, filter: &EventFilter) -> QueryResult<i64> {
-        events::table.filter(predicate(filter)).count().get_result(conn)
+        events::table.filter(predicate(filter, SearchIndex::of(conn))).count().get_result(conn)
     }
 
     fn delete(conn: &mut DbConnection, filter: &EventFilter) -> QueryResult<usize> {
-        let removal = rollups::Removal::measure(conn, || predicate(filter))?;
-        let deleted = diesel::delete(events::table.filter(predicate(filter))).execute(conn)?;
+        let index = SearchIndex::of(conn);
+        let removal = rollups::Removal::measure(conn, || predicate(filter, index))?;
+        let deleted = diesel::delete(events::table.filter(predicate(filter, index))).execute(conn)?;
         removal.apply(conn)?;
         Ok(deleted)
     }
