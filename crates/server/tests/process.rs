@@ -1,5 +1,6 @@
-//! The real binary: `confreports simulate` against `confreports serve`, and ingest surviving a
-//! SIGKILL of the server mid-stream (every acknowledged batch whole, no batch in part).
+//! The real binary: `confreports simulate` against `confreports serve`; ingest surviving a
+//! SIGKILL of the server mid-stream (every acknowledged batch whole, no batch in part); and a
+//! delete by filter surviving a SIGKILL at a random moment (all of it and one event, or none).
 
 use std::io::Write as _;
 use std::net::TcpListener;
@@ -262,6 +263,106 @@ fn acknowledged_batches_survive_a_sigkill_whole() {
     if let Some(pg) = PgDb::create() {
         let dir = TempDir::new();
         crash_run(&dir.0, &pg.url);
+    } else {
+        eprintln!("TEST_DATABASE_URL not set: PostgreSQL run skipped");
+    }
+}
+
+/// Stores `n` `lock` events of `run` straight through the store (in one transaction).
+fn store_locks(db: &str, run: &str, n: usize) {
+    use confreports_store::events::{self, NewEvent};
+    use diesel::Connection as _;
+    let mut conn = confreports_store::DbUrl::parse(db).expect("url").connect().expect("connect");
+    confreports_store::run_migrations(&mut conn).expect("migrate");
+    let t0 = chrono::DateTime::parse_from_rfc3339("2026-11-20T08:00:00Z").expect("time").to_utc();
+    let evs: Vec<NewEvent> = (0..n)
+        .map(|i| {
+            let mut e = NewEvent::new(t0 + chrono::Duration::seconds(i as i64), confreports_types::EventType::Lock, true);
+            e.user_id = Some(format!("u{}@corp", i % 500));
+            e.description = Some(format!("locked {run} number {i}"));
+            e
+        })
+        .collect();
+    conn.transaction(|c| events::insert(c, &evs)).expect("store events");
+}
+
+/// A delete of every `lock` event, with the server SIGKILLed `kill_after` into the request
+/// (`None`: left to finish). Returns how long the request ran before it ended or was killed.
+fn delete_locks(dir: &Path, db: &str, app: &(String, String), kill_after: Option<Duration>) -> Duration {
+    let port = free_port();
+    let mut server = Server::start(dir, db, port);
+    let t = token(&server.url, app);
+    let url = format!("{}/api/v1/events?type=lock&reason=crash%20test", server.url);
+    let started = Instant::now();
+    let request = std::thread::spawn(move || {
+        agent().delete(url).header("authorization", &format!("Bearer {t}")).call().map(|r| r.status().as_u16())
+    });
+    match kill_after {
+        Some(after) => {
+            std::thread::sleep(after);
+            server.kill();
+            let _ = request.join().expect("request thread");
+        }
+        None => assert_eq!(request.join().expect("request thread").ok(), Some(200), "the delete answers 200"),
+    }
+    started.elapsed()
+}
+
+/// (`lock` events, `delete_events` events, the `deleted` of the newest `delete_events`).
+fn after_restart(dir: &Path, db: &str, reader: &(String, String)) -> (i64, i64, Option<i64>) {
+    let server = Server::start(dir, db, free_port());
+    let t = token(&server.url, reader);
+    let locks = count(&server.url, &t, "/api/v1/events/count?type=lock");
+    let deletions = count(&server.url, &t, "/api/v1/events/count?type=delete_events");
+    let mut res = agent()
+        .get(format!("{}/api/v1/events?type=delete_events&limit=1", server.url))
+        .header("authorization", &format!("Bearer {t}"))
+        .call()
+        .expect("newest deletion");
+    let page: Value = res.body_mut().read_json().expect("json");
+    let deleted = page["items"][0]["details"]["deleted"].as_i64();
+    (locks, deletions, deleted)
+}
+
+fn delete_crash_runs(dir: &Path, db: &str) {
+    const LOCKS: usize = 40_000;
+    let app = create_app(dir, db, "crash-deleter", &["events:delete"]);
+    let reader = create_app(dir, db, "crash-auditor", &["events:read"]);
+    store_locks(db, "calibration", LOCKS);
+    // Uninterrupted, to learn how long the delete takes here.
+    let whole = delete_locks(dir, db, &app, None);
+    assert_eq!(after_restart(dir, db, &reader), (0, 1, Some(LOCKS as i64)), "an uninterrupted delete");
+    let (mut none, mut all) = (0, 0);
+    for round in 0..4 {
+        store_locks(db, &format!("round{round}"), LOCKS);
+        let (_, deletions_before, _) = after_restart(dir, db, &reader);
+        // Somewhere inside the request, from its arrival to past its usual end.
+        let kill_after = whole.mul_f64(rand::rng().random_range(0.1..1.2));
+        delete_locks(dir, db, &app, Some(kill_after));
+        let (locks, deletions, deleted) = after_restart(dir, db, &reader);
+        if locks == LOCKS as i64 {
+            assert_eq!(deletions, deletions_before, "round {round}: nothing deleted, yet a deletion was recorded");
+            none += 1;
+        } else {
+            assert_eq!(locks, 0, "round {round}: {locks} of {LOCKS} left: a delete in part");
+            assert_eq!(deletions, deletions_before + 1, "round {round}: all deleted: exactly one event records it");
+            assert_eq!(deleted, Some(LOCKS as i64), "round {round}: the event counts what went");
+            all += 1;
+            continue;
+        }
+        // Nothing went: clear the round's rows for the next one, uninterrupted.
+        delete_locks(dir, db, &app, None);
+    }
+    eprintln!("{db}: delete of {LOCKS} takes {whole:?}; SIGKILLs inside it left nothing deleted {none}x, all {all}x");
+}
+
+#[test]
+fn a_delete_by_filter_killed_midway_is_all_or_nothing() {
+    let dir = TempDir::new();
+    delete_crash_runs(&dir.0, &format!("sqlite://{}", dir.0.join("confreports.db").display()));
+    if let Some(pg) = PgDb::create() {
+        let dir = TempDir::new();
+        delete_crash_runs(&dir.0, &pg.url);
     } else {
         eprintln!("TEST_DATABASE_URL not set: PostgreSQL run skipped");
     }
