@@ -160,4 +160,29 @@ describe('Pages', () => {
       await auditor.context.close();
     }
   });
+
+  for (const colorScheme of ['light', 'dark']) {
+    test(`dashboard: figures and four charts drawn by the vendored ECharts, linking to their tables (${colorScheme})`, { timeout: TIMEOUT }, async () => {
+      const { context, page, problems } = await openPage(browser, { colorScheme });
+      try {
+        await gotoSignedIn(page, '/');
+        await page.getByTestId('nav-dashboard').click();
+        await page.getByTestId('dashboard-figures').waitFor();
+        await page.waitForFunction(() => document.querySelectorAll('.chart canvas').length === 4);
+        await page.getByTestId('dashboard-7').click();
+        await page.waitForURL((url) => url.searchParams.has('from') && url.searchParams.has('to'));
+        await page.waitForFunction(() => document.querySelectorAll('.chart canvas').length === 4);
+        await page.waitForTimeout(800); // the charts' entry animation
+        await page.screenshot({ path: join(ARTIFACTS, `dashboard-${colorScheme}.png`), fullPage: true });
+
+        // A figure opens its table with the dashboard's range.
+        await page.getByTestId('figure-calls').click();
+        await page.waitForURL((url) => url.pathname === '/calls' && url.searchParams.has('from'));
+        await waitForRows(page, () => true, 'the calls of the range');
+        assert.deepEqual(problems, [], 'console errors or CSP violations');
+      } finally {
+        await context.close();
+      }
+    });
+  }
 });

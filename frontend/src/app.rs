@@ -15,6 +15,7 @@ use crate::pages::calls_page::CallsPage;
 use crate::pages::chat_page::ChatPage;
 use crate::pages::config_changes_page::ConfigChangesPage;
 use crate::pages::connection_page::ConnectionPage;
+use crate::pages::dashboard_page::DashboardPage;
 use crate::pages::endpoints_page::EndpointsPage;
 use crate::pages::events_page::EventsPage;
 use crate::pages::not_found_page::NotFoundPage;
@@ -74,6 +75,7 @@ fn Shell() -> impl IntoView {
                 <Route path=path!("/endpoints") view=EndpointsPage />
                 <Route path=path!("/users/:id") view=UserPage />
                 <Route path=path!("/settings") view=SettingsPage />
+                <Route path=path!("/dashboard") view=DashboardPage />
             </Routes>
         </main>
     }
@@ -118,6 +120,7 @@ fn AppHeader() -> impl IntoView {
         <header class="app-header">
             <A href="/" exact=true attr:class="brand">"confreports"</A>
             <nav class="app-nav" aria-label="Reports">
+                <A href="/dashboard" attr:data-testid="nav-dashboard">"Dashboard"</A>
                 <A href="/" exact=true attr:data-testid="nav-events">"Events"</A>
                 <A href="/calls" attr:data-testid="nav-calls">"Call history"</A>
                 <A href="/chat" attr:data-testid="nav-chat">"Chat"</A>

@@ -4,6 +4,7 @@ pub mod calls_page;
 pub mod chat_page;
 pub mod config_changes_page;
 pub mod connection_page;
+pub mod dashboard_page;
 pub mod endpoints_page;
 pub mod events_page;
 pub mod not_found_page;
