@@ -159,6 +159,17 @@ pub fn field(label: &'static str, value: AnyView) -> AnyView {
     .into_any()
 }
 
+/// A labelled value of a details panel that needs the panel's whole width (a table, JSON).
+pub fn wide_field(label: &'static str, value: AnyView) -> AnyView {
+    view! {
+        <div class="detail-row wide">
+            <dt>{label}</dt>
+            <dd>{value}</dd>
+        </div>
+    }
+    .into_any()
+}
+
 /// A JSON value, pretty-printed.
 pub fn json(value: Option<&serde_json::Value>) -> AnyView {
     match value {

@@ -105,7 +105,7 @@ fn change_details(c: ConfigChange) -> AnyView {
         {field("Time", cells::time(c.time))}
         {field("Actor", view! { <span>{c.actor} " (" {c.actor_type.as_str()} ")"</span> }.into_any())}
         {field("Object", view! { <span>{c.object} " (" {c.object_type} ")"</span> }.into_any())}
-        {field("Changes", changes.into_any())}
+        {cells::wide_field("Changes", changes.into_any())}
     }
     .into_any()
 }

@@ -91,7 +91,7 @@ fn endpoint_details(e: Endpoint) -> AnyView {
         {field("IP", cells::text(e.ip.as_deref()))}
         {field("Last conference", cells::text(e.last_conference.as_deref()))}
         {field("Network test", cells::text(e.network_test.as_deref()))}
-        {field("System information", view! { <pre class="json">{e.system_info.unwrap_or_default()}</pre> }.into_any())}
+        {cells::wide_field("System information", view! { <pre class="json">{e.system_info.unwrap_or_default()}</pre> }.into_any())}
         {field("First seen", cells::time(e.first_seen))}
         {field("Last seen", cells::time(e.last_seen))}
     }

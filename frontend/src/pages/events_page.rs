@@ -118,7 +118,7 @@ fn event_details(e: Event) -> AnyView {
         {field("Administrator type", cells::text(e.admin_type.as_deref()))}
         {field("User agent", cells::text(e.user_agent.as_deref()))}
         {field("Users", users)}
-        {field("Details", cells::json(e.details.as_ref()))}
+        {cells::wide_field("Details", cells::json(e.details.as_ref()))}
     }
     .into_any()
 }

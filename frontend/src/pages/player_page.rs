@@ -49,6 +49,8 @@ fn Player(id: i64) -> impl IntoView {
     let (search, set_search) = signal(String::new());
     let help_open = RwSignal::new(false);
 
+    // Messages sent before the recording started or after it ended are shown, dimmed.
+    let duration_ms = Memo::new(move |_| recording.get().and_then(Result::ok).map(|r| r.duration_s * 1000));
     // The messages, once loaded (empty until then or on error).
     let messages = Memo::new(move |_| chat.get().and_then(Result::ok).unwrap_or_default());
     // The message of the moment: the last one sent at or before the current time.
@@ -157,6 +159,7 @@ fn Player(id: i64) -> impl IntoView {
                     <li
                         class="chat-message seekable"
                         class:current=move || current.get() == Some(index)
+                        class:outside=move || offset < 0 || duration_ms.get().is_some_and(|d| offset > d)
                         data-index=index
                         data-offset-ms=offset
                         data-testid="player-message"
