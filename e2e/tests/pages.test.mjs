@@ -56,6 +56,49 @@ describe('Pages', () => {
     }
   });
 
+  test('session page: a chat file downloads, then is deleted from the server', { timeout: TIMEOUT }, async () => {
+    const { context, page, problems } = await openPage(browser);
+    try {
+      await gotoSignedIn(page, '/calls');
+      await waitForRows(page, () => true, 'sessions');
+      // A session whose chat file the server still holds.
+      let session;
+      let cursor = '';
+      for (let pages = 0; !session && pages < 20; pages++) {
+        const list = await (await page.request.get(`${BASE_URL}/api/v1/calls?limit=100${cursor}`)).json();
+        for (const call of list.items) {
+          const files = await (await page.request.get(`${BASE_URL}/api/v1/calls/${encodeURIComponent(call.id)}/files`)).json();
+          if (files.some((f) => f.downloadable)) {
+            session = call;
+            break;
+          }
+        }
+        if (!list.next_cursor) break;
+        cursor = `&cursor=${encodeURIComponent(list.next_cursor)}`;
+      }
+      assert.ok(session, 'the demo has a session with a downloadable chat file');
+
+      await page.goto(`${BASE_URL}/calls/${encodeURIComponent(session.id)}`);
+      const row = page.getByTestId('file-row').filter({ has: page.getByTestId('file-download') }).first();
+      await row.waitFor();
+      const [download] = await Promise.all([page.waitForEvent('download'), row.getByTestId('file-download').click()]);
+      assert.ok((await download.path()) !== null, 'the file downloaded');
+      assert.ok(download.suggestedFilename().length > 0);
+
+      const before = await page.getByTestId('file-download').count();
+      await row.getByTestId('file-delete').click();
+      await row.getByTestId('file-delete').filter({ hasText: 'Really delete?' }).waitFor();
+      await row.getByTestId('file-delete').click();
+      await page.waitForFunction(
+        (n) => document.querySelectorAll('[data-testid="file-download"]').length === n - 1,
+        before,
+      );
+      assert.deepEqual(problems, [], 'console errors or CSP violations');
+    } finally {
+      await context.close();
+    }
+  });
+
   test('the player seeks to a clicked chat message and the highlight follows playback', { timeout: TIMEOUT }, async () => {
     const { context, page, problems } = await openPage(browser);
     try {

@@ -211,9 +211,20 @@ fn ChartCard(
     let navigate = use_navigate();
     let on_pick = send_wrapper::SendWrapper::new(std::rc::Rc::new(on_pick));
     let chart_id = id.clone();
+    // The element may exist before it is in the document (a Transition mounts its children
+    // when they are ready); ECharts needs it there, with its size, so try again shortly.
+    let retry = RwSignal::new(0u32);
     Effect::new(move |done: Option<bool>| {
-        if done == Some(true) || !ready.get() || node.get().is_none() {
+        let attempt = retry.get();
+        if done == Some(true) || !ready.get() {
             return done.unwrap_or(false);
+        }
+        let connected = node.get().is_some_and(|el| el.is_connected());
+        if !connected {
+            if attempt < 200 {
+                set_timeout(move || retry.update(|n| *n += 1), std::time::Duration::from_millis(25));
+            }
+            return false;
         }
         let dark = theme::current() == theme::Theme::Dark;
         let chart = chart.clone().background_color("transparent");
