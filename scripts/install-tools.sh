@@ -71,7 +71,7 @@ fi
 # --- npm packages of e2e/ (playwright-core, binaryen) ------------------------------------------
 # Reinstalled when missing or when package-lock.json changed since the last install.
 stamp="e2e/node_modules/.package-lock.json"
-if [[ -x e2e/node_modules/.bin/wasm-opt && -d e2e/node_modules/playwright-core \
+if [[ -x e2e/node_modules/.bin/wasm-opt && -d e2e/node_modules/playwright-core && -d e2e/node_modules/echarts \
       && -f "$stamp" && ! e2e/package-lock.json -nt "$stamp" ]]; then
     say "e2e/node_modules: present ($(e2e/node_modules/.bin/wasm-opt --version))"
 else

@@ -45,7 +45,7 @@ describe('Sign-in and session', () => {
       await page.getByTestId('session-loading').waitFor();
       await page.getByTestId('signin-form').waitFor();
       assert.equal(await page.getByTestId('session-loading').count(), 0, 'loading state left behind');
-      assert.equal(await page.getByTestId('events-table').count(), 0, 'a report is shown signed out');
+      assert.equal(await page.getByTestId('report-table').count(), 0, 'a report is shown signed out');
       assert.equal(await page.getByTestId('signin-error').isVisible(), false);
       await page.unroute('**/api/v1/auth/me');
       await page.screenshot({ path: join(ARTIFACTS, 'signin.png') });
@@ -257,7 +257,7 @@ describe('Sign-in and session', () => {
       await gotoSignedIn(page, '/');
       const first = (await waitForRows(page, () => true, 'the first rows'))[0];
       const shownTime = () =>
-        page.locator(`[data-testid="event-row"][data-event-id="${first.id}"] [data-testid="event-time"]`).innerText();
+        page.locator(`[data-testid="report-row"][data-id="${first.id}"] [data-testid="cell-time"]`).innerText();
 
       const savePreferences = async (set) => {
         await page.getByTestId('open-preferences').click();

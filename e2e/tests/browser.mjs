@@ -115,14 +115,24 @@ export async function gotoSignedIn(page, path = '/', who = ADMIN) {
   await signIn(page, who);
 }
 
-/** The rows shown: `{ id, type, time }` each (`time` as RFC 3339). */
+/**
+ * The rows of the report shown: `{ id, type, time, cells }` each (`time` as RFC 3339, of the
+ * first time cell; `cells` the text of every cell by its key, `data-testid="cell-<key>"`).
+ */
 export function rows(page) {
-  return page.locator('[data-testid="event-row"]').evaluateAll((trs) =>
-    trs.map((tr) => ({
-      id: tr.getAttribute('data-event-id'),
-      type: tr.querySelector('[data-testid="event-type"]')?.textContent.trim(),
-      time: tr.querySelector('time')?.getAttribute('datetime'),
-    })),
+  return page.locator('[data-testid="report-row"]').evaluateAll((trs) =>
+    trs.map((tr) => {
+      const cells = {};
+      for (const td of tr.querySelectorAll('td[data-testid^="cell-"]')) {
+        cells[td.getAttribute('data-testid').slice(5)] = td.textContent.trim();
+      }
+      return {
+        id: tr.getAttribute('data-id'),
+        type: cells.type,
+        time: tr.querySelector('time')?.getAttribute('datetime'),
+        cells,
+      };
+    }),
   );
 }
 

@@ -117,7 +117,7 @@ describe('Events report', () => {
       const empty = page.getByTestId('report-empty');
       await empty.waitFor();
       assert.match(await empty.innerText(), /No events match/);
-      assert.equal(await page.locator('[data-testid="event-row"]').count(), 0);
+      assert.equal(await page.locator('[data-testid="report-row"]').count(), 0);
       await page.screenshot({ path: join(ARTIFACTS, 'events-empty-dark.png') });
 
       await page.getByTestId('clear-filters').click();

@@ -13,12 +13,9 @@ use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
 
-use confreports_types::{
-    Event, EventFilterParams, LoginRequest, Me, Page, PageParams, Preferences, Problem, RangeParams,
-};
+use confreports_types::{Count, Deleted, LoginRequest, Me, Page, Preferences, Problem};
 use gloo_net::http::{Request, RequestBuilder, Response};
 use leptos::prelude::on_cleanup;
-use serde::Serialize;
 use serde::de::DeserializeOwned;
 use web_sys::RequestCredentials;
 
@@ -166,38 +163,61 @@ pub async fn update_preferences(preferences: &Preferences) -> Result<Me, ApiErro
 
 // --- reports ------------------------------------------------------------------------------------
 
-/// `GET /events`: one page of the Events report.
-pub fn list_events(
-    filter: &EventFilterParams,
-    range: &RangeParams,
-    page: &PageParams,
-) -> impl Future<Output = Result<Page<Event>, ApiError>> + use<> {
-    let query = QueryString::default().push(filter).push(range).push(page).finish();
-    get_json(format!("{BASE}/events?{query}"))
+/// `GET /<report>?<query>`: one page of a report (`report` is the path: `events`, `calls`, ...).
+pub fn list_report<T: DeserializeOwned>(
+    report: &str,
+    query: &str,
+) -> impl Future<Output = Result<Page<T>, ApiError>> + use<T> {
+    get_json(format!("{BASE}/{report}?{query}"))
 }
 
-/// Builds a query string from several parameter structs (each serialised with
-/// `serde_html_form`, so a `Vec` field repeats its parameter: `type=login&type=logout`).
-#[derive(Debug, Default)]
-pub struct QueryString(String);
+/// `GET /<report>/count?<filters>`: how many entries the filters select.
+pub fn count_report(report: &str, filters: &str) -> impl Future<Output = Result<Count, ApiError>> + use<> {
+    get_json(format!("{BASE}/{report}/count?{filters}"))
+}
 
-impl QueryString {
-    pub fn push<T: Serialize>(mut self, params: &T) -> Self {
-        // The parameter structs hold only strings, numbers, bools and unit enums, which always
-        // serialise.
-        let part = serde_html_form::to_string(params).unwrap_or_default();
-        if !part.is_empty() {
-            if !self.0.is_empty() {
-                self.0.push('&');
-            }
-            self.0.push_str(&part);
-        }
-        self
-    }
+/// `GET <path>` under `/api/v1` (an item, or a sub-resource such as `calls/{id}/participants`).
+pub fn fetch<T: DeserializeOwned>(path: &str) -> impl Future<Output = Result<T, ApiError>> + use<T> {
+    get_json(format!("{BASE}/{path}"))
+}
 
-    pub fn finish(self) -> String {
-        self.0
-    }
+/// `DELETE /<report>?<filters>`: deletes what the filters select; `all=true` must be among them
+/// when there is no other.
+pub async fn delete_by_filter(report: &str, query: &str) -> Result<Deleted, ApiError> {
+    let response = send(with_csrf(Request::delete(&format!("{BASE}/{report}?{query}"))).build(), true).await?;
+    decode(response).await
+}
+
+/// `DELETE <path>` under `/api/v1` (one recording, one chat file).
+pub async fn delete(path: &str) -> Result<(), ApiError> {
+    send(with_csrf(Request::delete(&format!("{BASE}/{path}"))).build(), true).await.map(drop)
+}
+
+/// `PUT <path>` under `/api/v1` with a JSON body; answers the JSON the server sends back.
+pub async fn put_json<B: serde::Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Result<T, ApiError> {
+    let response = send(with_csrf(Request::put(&format!("{BASE}/{path}"))).json(body), true).await?;
+    decode(response).await
+}
+
+/// `POST <path>` under `/api/v1` with a JSON body (or none); answers the JSON sent back.
+pub async fn post_json<B: serde::Serialize, T: DeserializeOwned>(path: &str, body: Option<&B>) -> Result<T, ApiError> {
+    let builder = with_csrf(Request::post(&format!("{BASE}/{path}")));
+    let request = match body {
+        Some(body) => builder.json(body),
+        None => builder.build(),
+    };
+    let response = send(request, true).await?;
+    decode(response).await
+}
+
+/// The address of an API resource that the browser itself loads (a download, a video).
+pub fn url(path: &str) -> String {
+    format!("{BASE}/{path}")
+}
+
+/// Percent-encodes one path segment (ids come from the server and may hold any character).
+pub fn segment(id: &str) -> String {
+    js_sys::encode_uri_component(id).into()
 }
 
 // --- plumbing -----------------------------------------------------------------------------------

@@ -11,9 +11,20 @@ use leptos_router::path;
 use crate::api;
 use crate::auth::{Auth, Screen, Session, use_auth};
 use crate::components::preferences_dialog::PreferencesDialog;
+use crate::pages::calls_page::CallsPage;
+use crate::pages::chat_page::ChatPage;
+use crate::pages::config_changes_page::ConfigChangesPage;
+use crate::pages::connection_page::ConnectionPage;
+use crate::pages::dashboard_page::DashboardPage;
+use crate::pages::endpoints_page::EndpointsPage;
 use crate::pages::events_page::EventsPage;
 use crate::pages::not_found_page::NotFoundPage;
+use crate::pages::player_page::PlayerPage;
+use crate::pages::recordings_page::RecordingsPage;
+use crate::pages::session_page::SessionPage;
+use crate::pages::settings_page::SettingsPage;
 use crate::pages::sign_in_page::SignInPage;
+use crate::pages::user_page::UserPage;
 use crate::theme::ThemeToggle;
 
 #[component]
@@ -53,6 +64,18 @@ fn Shell() -> impl IntoView {
         <main class="app-main">
             <Routes fallback=NotFoundPage>
                 <Route path=path!("/") view=EventsPage />
+                <Route path=path!("/events") view=EventsPage />
+                <Route path=path!("/calls") view=CallsPage />
+                <Route path=path!("/calls/:id") view=SessionPage />
+                <Route path=path!("/connections/:id") view=ConnectionPage />
+                <Route path=path!("/chat") view=ChatPage />
+                <Route path=path!("/config-changes") view=ConfigChangesPage />
+                <Route path=path!("/recordings") view=RecordingsPage />
+                <Route path=path!("/recordings/:id") view=PlayerPage />
+                <Route path=path!("/endpoints") view=EndpointsPage />
+                <Route path=path!("/users/:id") view=UserPage />
+                <Route path=path!("/settings") view=SettingsPage />
+                <Route path=path!("/dashboard") view=DashboardPage />
             </Routes>
         </main>
     }
@@ -97,7 +120,15 @@ fn AppHeader() -> impl IntoView {
         <header class="app-header">
             <A href="/" exact=true attr:class="brand">"confreports"</A>
             <nav class="app-nav" aria-label="Reports">
+                <A href="/dashboard" attr:data-testid="nav-dashboard">"Dashboard"</A>
                 <A href="/" exact=true attr:data-testid="nav-events">"Events"</A>
+                <A href="/calls" attr:data-testid="nav-calls">"Call history"</A>
+                <A href="/chat" attr:data-testid="nav-chat">"Chat"</A>
+                <A href="/config-changes" attr:data-testid="nav-config-changes">"Configuration"</A>
+                <A href="/recordings" attr:data-testid="nav-recordings">"Recordings"</A>
+                <A href="/endpoints" attr:data-testid="nav-endpoints">"Endpoints"</A>
+                {auth.is_sysadmin()
+                    .then(|| view! { <A href="/settings" attr:data-testid="nav-settings">"Settings"</A> })}
             </nav>
             <div class="app-user">
                 <span class="who" data-testid="current-user">{login}</span>

@@ -97,6 +97,12 @@ impl Auth {
         self.session.set(Session::SignedIn(me));
     }
 
+    /// Whether whoever is signed in may delete and change settings (role `sysadmin`; the role
+    /// `security` reads only). The server enforces it; the app hides what would be refused.
+    pub fn is_sysadmin(self) -> bool {
+        self.me.with_untracked(|me| me.as_ref().is_some_and(|me| me.role == confreports_types::Role::Sysadmin))
+    }
+
     pub fn signed_out(self) {
         self.session.set(Session::SignedOut { expired: false });
     }

@@ -28,6 +28,11 @@ impl Theme {
     }
 }
 
+/// The theme in force: the one picked, else the system's.
+pub fn current() -> Theme {
+    stored().unwrap_or_else(system)
+}
+
 fn stored() -> Option<Theme> {
     let storage = window().local_storage().ok().flatten()?;
     match storage.get_item(KEY).ok().flatten()?.as_str() {

@@ -55,6 +55,14 @@ pub fn format_time(time: DateTime<Utc>, time_zone: &str, format: DateFormat) -> 
     })
 }
 
+/// Today's date in `time_zone` (UTC's when the browser does not know the zone).
+pub fn today_in(time_zone: &str) -> chrono::NaiveDate {
+    let now = Utc::now();
+    let shown = format_time(now, time_zone, DateFormat::Iso);
+    chrono::NaiveDate::parse_from_str(shown.get(..10).unwrap_or_default(), "%Y-%m-%d")
+        .unwrap_or_else(|_| now.date_naive())
+}
+
 /// The IANA time zone names the browser knows, for a picker; `UTC` first.
 pub fn time_zone_names() -> Vec<String> {
     let mut names = vec!["UTC".to_owned()];

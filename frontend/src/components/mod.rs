@@ -1,8 +1,8 @@
 //! Pieces the report pages are built from.
 
-pub mod event_type_filter;
-pub mod events_table;
-pub mod pager;
+pub mod cells;
+pub mod date_range;
 pub mod preferences_dialog;
+pub mod report;
 pub mod report_states;
 pub mod search_box;

@@ -3,10 +3,29 @@
 
 use leptos::prelude::*;
 
+/// Grey bars the shape of a table, while the first page loads.
+#[component]
+pub fn SkeletonTable(columns: usize) -> impl IntoView {
+    let row = move || {
+        view! {
+            <tr>
+                {(0..columns).map(|_| view! { <td><span class="skeleton-bar"></span></td> }).collect_view()}
+            </tr>
+        }
+    };
+    view! {
+        <div class="table-wrap" role="status" aria-label="Loading" data-testid="report-loading">
+            <table class="report-table skeleton">
+                <tbody>{(0..8).map(|_| row()).collect_view()}</tbody>
+            </table>
+        </div>
+    }
+}
+
 #[component]
 pub fn LoadingNotice() -> impl IntoView {
     view! {
-        <p class="notice" role="status" data-testid="report-loading">
+        <p class="notice" role="status" data-testid="page-loading">
             "Loading…"
         </p>
     }
@@ -14,13 +33,17 @@ pub fn LoadingNotice() -> impl IntoView {
 
 #[component]
 pub fn EmptyNotice(
+    /// What the report's entries are called (`events`).
+    noun: &'static str,
     /// Whether a filter is in force (then offer to clear it).
     filtered: bool,
     on_clear: Callback<()>,
 ) -> impl IntoView {
     view! {
         <div class="notice empty" data-testid="report-empty">
-            <p>{if filtered { "No events match the filters." } else { "No events yet." }}</p>
+            <p>
+                {if filtered { format!("No {noun} match the filters.") } else { format!("No {noun} yet.") }}
+            </p>
             {filtered
                 .then(|| {
                     view! {
@@ -38,9 +61,13 @@ pub fn EmptyNotice(
 }
 
 /// The errors caught by an `ErrorBoundary`, each shown by its message (for a problem answer of
-/// the server, its `detail`).
+/// the server, its `detail`). A bad filter in a bookmark is one of them: offer to clear it.
 #[component]
-pub fn ErrorNotice(errors: ArcRwSignal<Errors>, on_retry: Callback<()>) -> impl IntoView {
+pub fn ErrorNotice(
+    errors: ArcRwSignal<Errors>,
+    on_retry: Callback<()>,
+    #[prop(optional)] on_clear: Option<Callback<()>>,
+) -> impl IntoView {
     let messages = move || {
         errors.with(|errors| {
             errors
@@ -53,9 +80,50 @@ pub fn ErrorNotice(errors: ArcRwSignal<Errors>, on_retry: Callback<()>) -> impl 
         <div class="notice error" role="alert" data-testid="report-error">
             <strong>"Could not load the report"</strong>
             {messages}
-            <button type="button" data-testid="retry" on:click=move |_| on_retry.run(())>
-                "Try again"
-            </button>
+            <div class="notice-actions">
+                <button type="button" data-testid="retry" on:click=move |_| on_retry.run(())>
+                    "Try again"
+                </button>
+                {on_clear
+                    .map(|clear| {
+                        view! {
+                            <button
+                                type="button"
+                                data-testid="error-clear-filters"
+                                on:click=move |_| clear.run(())
+                            >
+                                "Clear filters"
+                            </button>
+                        }
+                    })}
+            </div>
         </div>
+    }
+}
+
+/// One part of a page read from the API: "Loading…" while it loads, its error with a retry,
+/// else what `render` makes of it.
+#[component]
+pub fn Loaded<T>(
+    resource: LocalResource<Result<T, crate::api::ApiError>>,
+    render: Callback<T, AnyView>,
+    #[prop(default = "section-loading")] testid: &'static str,
+) -> impl IntoView
+where
+    T: Clone + 'static,
+{
+    let retry = Callback::new(move |()| resource.refetch());
+    view! {
+        <Transition fallback=move || {
+            view! {
+                <p class="muted loading-line" role="status" data-testid=testid>
+                    <span class="skeleton-bar"></span>
+                </p>
+            }
+        }>
+            <ErrorBoundary fallback=move |errors| {
+                view! { <ErrorNotice errors on_retry=retry /> }
+            }>{move || Suspend::new(async move { resource.await.map(|v| render.run(v)) })}</ErrorBoundary>
+        </Transition>
     }
 }

@@ -1,107 +1,124 @@
 //! The Events report: sign-ins, status changes, server state, app actions, deletions.
-//! Its filters, sort and page live in the URL (see `url_query`).
 
-use confreports_types::PageParams;
+use confreports_types::{Event, EventType};
 use leptos::prelude::*;
 
-use crate::api;
-use crate::auth::use_auth;
-use crate::components::event_type_filter::EventTypeFilter;
-use crate::components::events_table::EventsTable;
-use crate::components::pager::Pager;
-use crate::components::report_states::{EmptyNotice, ErrorNotice, LoadingNotice};
-use crate::components::search_box::SearchBox;
-use crate::url_query::use_events_query;
+use crate::components::cells::{self, field};
+use crate::components::report::{Column, Filter, ReportPage, ReportSpec};
 
 #[component]
 pub fn EventsPage() -> impl IntoView {
-    let (query, go) = use_events_query();
-    let preferences = use_auth().preferences;
-    let time_zone = Memo::new(move |_| preferences.with(|p| p.time_zone.clone()));
+    view! { <ReportPage spec=&EVENTS /> }
+}
 
-    let events = LocalResource::new(move || {
-        let q = query.get();
-        // The server reads dates without a `tz` in the administrator's time zone: when that
-        // changes, so may the rows.
-        time_zone.track();
-        let page = PageParams { limit: q.page.limit.or(Some(PageParams::DEFAULT_LIMIT)), ..q.page };
-        api::list_events(&q.filter, &q.range, &page)
-    });
-    let (pending, set_pending) = signal(false);
+static EVENTS: ReportSpec<Event> = ReportSpec {
+    title: "Events",
+    api: "events",
+    noun: "events",
+    default_sort: "-time",
+    search_placeholder: "Search user, name, IP, description…",
+    date_range: true,
+    filters: &[
+        Filter::Chips {
+            param: "type",
+            label: "Event types",
+            options: || EventType::ALL.iter().map(|t| (t.as_str(), t.description())).collect(),
+        },
+        Filter::Choice {
+            param: "success",
+            label: "Result",
+            options: &[("", "any"), ("true", "succeeded"), ("false", "failed")],
+        },
+        Filter::Text { param: "user", label: "User ID", placeholder: "user ID" },
+        Filter::Text { param: "ip", label: "IP", placeholder: "10.0.0.1" },
+    ],
+    columns: &[
+        Column { header: "Time", sort: Some("time"), key: "time", class: "nowrap", cell: |e| cells::time(e.time) },
+        Column {
+            header: "Type",
+            sort: Some("type"),
+            key: "type",
+            class: "",
+            cell: |e| {
+                let t = e.event_type;
+                view! { <code title=t.description()>{t.as_str()}</code> }.into_any()
+            },
+        },
+        Column { header: "Success", sort: None, key: "success", class: "", cell: |e| cells::yes_no(e.success) },
+        Column {
+            header: "User ID",
+            sort: Some("user_id"),
+            key: "user-id",
+            class: "",
+            cell: |e| cells::user_link(e.user_id.as_deref()),
+        },
+        Column {
+            header: "Display name",
+            sort: None,
+            key: "display-name",
+            class: "",
+            cell: |e| cells::text(e.display_name.as_deref()),
+        },
+        Column { header: "IP", sort: Some("ip"), key: "ip", class: "nowrap", cell: |e| cells::text(e.ip.as_deref()) },
+        Column {
+            header: "Description",
+            sort: None,
+            key: "description",
+            class: "wide",
+            cell: |e| cells::text(e.description.as_deref()),
+        },
+    ],
+    row_id: |e| e.id.to_string(),
+    row_failed: |e| !e.success,
+    details: event_details,
+    actions: None,
+};
 
-    let selected_types = Signal::derive(move || query.with(|q| q.filter.event_type.clone()));
-    let search = Signal::derive(move || query.with(|q| q.range.q.clone().unwrap_or_default()));
-    let sort = Signal::derive(move || query.with(|q| q.sort().to_owned()));
-
-    let set_types = Callback::new(move |types| {
-        go.run(query.get_untracked().refiltered(|filter, _| filter.event_type = types));
-    });
-    let set_search = Callback::new(move |text: String| {
-        go.run(query.get_untracked().refiltered(|_, range| range.q = Some(text).filter(|t| !t.is_empty())));
-    });
-    let clear_filters = Callback::new(move |()| go.run(query.get_untracked().cleared()));
-    let toggle_time_sort = Callback::new(move |()| go.run(query.get_untracked().with_time_sort_toggled()));
-    let next_page = Callback::new(move |cursor| go.run(query.get_untracked().at_cursor(Some(cursor))));
-    let first_page = Callback::new(move |()| go.run(query.get_untracked().at_cursor(None)));
-    let retry = Callback::new(move |()| events.refetch());
-
-    let results = move || {
-        Suspend::new(async move {
-            events.await.map(|page| {
-                let (filtered, at_first) = query.with_untracked(|q| (q.is_filtered(), q.page.cursor.is_none()));
-                let pager = view! {
-                    <Pager
-                        next_cursor=page.next_cursor
-                        at_first
-                        on_next=next_page
-                        on_first=first_page
-                    />
-                };
-                if page.items.is_empty() {
-                    view! {
-                        <EmptyNotice filtered on_clear=clear_filters />
-                        {(!at_first).then_some(pager)}
-                    }
-                    .into_any()
-                } else {
-                    view! {
-                        <EventsTable events=page.items sort on_toggle_time_sort=toggle_time_sort />
-                        {pager}
-                    }
-                    .into_any()
-                }
-            })
-        })
+fn status(code: Option<i32>) -> AnyView {
+    let name = match code {
+        None => return cells::none(),
+        Some(-2) => "inactive",
+        Some(0) => "offline",
+        Some(1) => "online",
+        Some(2) => "busy in a call or conference",
+        Some(5) => "in a conference as its owner",
+        Some(_) => "unknown",
     };
+    view! { <span>{format!("{name} ({})", code.unwrap_or_default())}</span> }.into_any()
+}
 
+fn event_details(e: Event) -> AnyView {
+    let users = match e.users.as_deref() {
+        Some(users) if !users.is_empty() => view! {
+            <ul class="plain-list">
+                {users.iter().map(|u| view! { <li>{cells::user_link(Some(u))}</li> }).collect_view()}
+            </ul>
+        }
+        .into_any(),
+        _ => cells::none(),
+    };
+    let t = e.event_type;
     view! {
-        <section class="report" class:pending=pending aria-busy=move || pending.get().to_string()>
-            <header class="report-header">
-                <h1>"Events"</h1>
-                <span
-                    class="pending-mark"
-                    role="status"
-                    data-testid="report-pending"
-                    hidden=move || !pending.get()
-                >
-                    "Loading…"
-                </span>
-            </header>
-            <div class="filters">
-                <SearchBox
-                    value=search
-                    on_search=set_search
-                    placeholder="Search user, name, IP, description…"
-                />
-                <EventTypeFilter selected=selected_types on_change=set_types />
-            </div>
-            <Transition fallback=LoadingNotice set_pending>
-                <ErrorBoundary fallback=move |errors| {
-                    view! { <ErrorNotice errors on_retry=retry /> }
-                }>
-                    {results}
-                </ErrorBoundary>
-            </Transition>
-        </section>
+        {field("ID", cells::code(&e.id.to_string()))}
+        {field("Time", cells::time(e.time))}
+        {field("Type", view! { <span><code>{t.as_str()}</code> " — " {t.description()}</span> }.into_any())}
+        {field("Success", cells::yes_no(e.success))}
+        {field("User", cells::user_link(e.user_id.as_deref()))}
+        {field("Display name", cells::text(e.display_name.as_deref()))}
+        {field("Entered login", cells::text(e.entered_login.as_deref()))}
+        {field("Real user", cells::user_link(e.real_user_id.as_deref()))}
+        {field("IP address", cells::text(e.ip.as_deref()))}
+        {field("Endpoint", cells::endpoint_link(e.endpoint_id.as_deref()))}
+        {field("Application", cells::text(e.app_name.as_deref()))}
+        {field("Authentication", cells::text(e.auth_method.as_deref()))}
+        {field("User rights", cells::text(e.user_rights.as_deref()))}
+        {field("Previous status", status(e.previous_status))}
+        {field("New status", status(e.new_status))}
+        {field("Description", cells::text(e.description.as_deref()))}
+        {field("Administrator type", cells::text(e.admin_type.as_deref()))}
+        {field("User agent", cells::text(e.user_agent.as_deref()))}
+        {field("Users", users)}
+        {cells::wide_field("Details", cells::json(e.details.as_ref()))}
     }
+    .into_any()
 }
