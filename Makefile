@@ -45,6 +45,7 @@ frontend:
 
 ## bench: measure against the databases' own tools (BENCH_ROWS=10000000 for the full run)
 bench: tools
+	scripts/install-bench-tools.sh
 	scripts/ensure-postgres.sh
 	$(CARGO) build --release -p confreports -p confreports-bench
 	$(TARGET_DIR)/release/confreports-bench --server $(BIN)

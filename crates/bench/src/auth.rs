@@ -13,6 +13,8 @@ use rand::Rng as _;
 
 pub const LOGIN: &str = "bench";
 const SESSION_COOKIE: &str = "confreports_session";
+/// The header carrying a session's CSRF token.
+pub const CSRF_HEADER: &str = "X-CSRF-Token";
 
 /// Credentials of the bench administrator, when the server binary manages administrators.
 #[derive(Debug, Clone)]
@@ -50,6 +52,18 @@ fn admin_cli(
 /// Makes sure the administrator `bench` exists with a fresh password; `None` when the server
 /// binary has no `admin` subcommand (a server without sign-in).
 pub fn provision(bin: &Path, database_url: &str, data_dir: &Path) -> anyhow::Result<Option<Credentials>> {
+    provision_as(bin, database_url, data_dir, LOGIN, "security")
+}
+
+/// Makes sure the administrator `login` exists with a fresh password (created with `role`);
+/// `None` when the server binary has no `admin` subcommand (a server without sign-in).
+pub fn provision_as(
+    bin: &Path,
+    database_url: &str,
+    data_dir: &Path,
+    login: &str,
+    role: &str,
+) -> anyhow::Result<Option<Credentials>> {
     let has_admin = Command::new(bin)
         .args(["admin", "--help"])
         .stdout(Stdio::null())
@@ -65,21 +79,35 @@ pub fn provision(bin: &Path, database_url: &str, data_dir: &Path) -> anyhow::Res
         bin,
         database_url,
         data_dir,
-        &["create", "--login", LOGIN, "--role", "security", "--password-stdin"],
+        &["create", "--login", login, "--role", role, "--password-stdin"],
         &password,
     )?;
     if !created {
         let (changed, passwd_out) =
-            admin_cli(bin, database_url, data_dir, &["passwd", "--password-stdin", LOGIN], &password)?;
+            admin_cli(bin, database_url, data_dir, &["passwd", "--password-stdin", login], &password)?;
         if !changed {
-            bail!("cannot create the administrator `{LOGIN}`: {create_out}\nnor set its password: {passwd_out}");
+            bail!("cannot create the administrator `{login}`: {create_out}\nnor set its password: {passwd_out}");
         }
     }
-    Ok(Some(Credentials { login: LOGIN.to_owned(), password }))
+    Ok(Some(Credentials { login: login.to_owned(), password }))
 }
 
 /// Signs in; the `Cookie` header value for the requests that follow.
 pub fn sign_in(agent: &ureq::Agent, base: &str, credentials: &Credentials) -> anyhow::Result<String> {
+    Ok(sign_in_session(agent, base, credentials)?.cookie)
+}
+
+/// A signed-in session: what requests send.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// The `Cookie` header value.
+    pub cookie: String,
+    /// The `X-CSRF-Token` header value, which requests that change something need.
+    pub csrf_token: String,
+}
+
+/// Signs in; the session cookie and its CSRF token.
+pub fn sign_in_session(agent: &ureq::Agent, base: &str, credentials: &Credentials) -> anyhow::Result<Session> {
     let url = format!("{base}/api/v1/auth/login");
     let mut res = agent
         .post(&url)
@@ -96,5 +124,9 @@ pub fn sign_in(agent: &ureq::Agent, base: &str, credentials: &Credentials) -> an
         .map(str::to_owned);
     let body = res.body_mut().read_to_string().unwrap_or_default();
     ensure!(status == 200, "signing in as `{}`: {status} {body}", credentials.login);
-    cookie.with_context(|| format!("signing in as `{}`: no {SESSION_COOKIE} cookie in the answer", credentials.login))
+    let cookie = cookie
+        .with_context(|| format!("signing in as `{}`: no {SESSION_COOKIE} cookie in the answer", credentials.login))?;
+    let me: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+    let csrf_token = me["csrf_token"].as_str().unwrap_or_default().to_owned();
+    Ok(Session { cookie, csrf_token })
 }

@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 
 use crate::dataset::{Backend, Dataset};
-use crate::tools::output_line;
+use crate::tools::{output_line, version_line};
 
 #[derive(QueryableByName)]
 struct Version {
@@ -59,6 +59,7 @@ pub fn describe(rows: u64, datasets: &[Dataset], root: &std::path::Path) -> Vec<
             Backend::Postgres => {
                 m.push(("PostgreSQL server".into(), db_version(d, "SELECT version() AS version")));
                 m.push(("psql".into(), output_line("psql", &["--version"])));
+                m.push(("pgbench".into(), output_line("pgbench", &["--version"])));
             }
         }
         let load = match d.load_secs {
@@ -67,5 +68,7 @@ pub fn describe(rows: u64, datasets: &[Dataset], root: &std::path::Path) -> Vec<
         };
         m.push((format!("{} dataset", d.backend.name()), load));
     }
+    m.push(("wrk".into(), version_line("wrk", &["-v"])));
+    m.push(("nginx".into(), version_line("/usr/sbin/nginx", &["-v"])));
     m
 }

@@ -48,7 +48,7 @@ struct Args {
     #[arg(long, value_enum, value_delimiter = ',', default_values = ["sqlite", "postgres"])]
     backends: Vec<Backend>,
     /// Measures to run.
-    #[arg(long, value_enum, value_delimiter = ',', default_values = ["depth", "export", "dashboard", "search", "ingest"])]
+    #[arg(long, value_enum, value_delimiter = ',', default_values = ["depth", "export", "dashboard", "search", "ingest", "throughput", "delete", "range"])]
     measures: Vec<measures::Name>,
     /// Requests of the depth measure (half page 1, half page 10,000).
     #[arg(long, default_value_t = 200)]
@@ -68,6 +68,25 @@ struct Args {
     /// Repetitions of the ingest measure, server and tool alternating (each into fresh databases).
     #[arg(long, default_value_t = 3)]
     ingest_reps: usize,
+    /// Seconds of each load run of the throughput measure (wrk on the server, pgbench).
+    #[arg(long, default_value_t = 5)]
+    throughput_secs: u32,
+    /// Load runs of each side of the throughput measure, server and pgbench alternating.
+    #[arg(long, default_value_t = 5)]
+    throughput_reps: usize,
+    /// Repetitions of each side of the delete measure, server and tool alternating, each on a
+    /// fresh copy of the dataset.
+    #[arg(long, default_value_t = 5)]
+    delete_reps: usize,
+    /// Size of the range measure's recording file, in MiB.
+    #[arg(long, default_value_t = 1024)]
+    range_file_mib: u64,
+    /// Full GETs of the recording on each side of the range measure, server and nginx alternating.
+    #[arg(long, default_value_t = 5)]
+    range_reps: usize,
+    /// Random 1 MiB range requests on each side per repetition of the range measure.
+    #[arg(long, default_value_t = 40)]
+    range_requests: usize,
     /// Rewrite the results file whole, instead of keeping the figures of measures not run now.
     #[arg(long)]
     replace_results: bool,
@@ -113,20 +132,15 @@ fn main() -> ExitCode {
     }
 }
 
-/// Resets the dataset to the generated rows, signs up the bench administrator when the server
+/// Signs up the bench administrator when the server
 /// has sign-in, starts the server and signs in.
 fn start_server(
     bin: &Path,
     dataset: &Dataset,
     work: &Path,
-    rows: u64,
     agent: &ureq::Agent,
 ) -> anyhow::Result<(Server, Option<String>)> {
     let name = dataset.backend.name();
-    let removed = dataset.reset(rows)?;
-    if removed > 0 {
-        log(&format!("{name}: removed {removed} events logged by earlier runs"));
-    }
     let key = name.to_lowercase();
     let data_dir = server::data_dir(work, &key);
     std::fs::create_dir_all(&data_dir)?;
@@ -171,16 +185,23 @@ fn run() -> anyhow::Result<bool> {
         search_requests: args.search_requests,
         ingest_rows: args.ingest_rows,
         ingest_reps: args.ingest_reps,
+        throughput_secs: args.throughput_secs,
+        throughput_reps: args.throughput_reps,
+        delete_reps: args.delete_reps,
+        range_file_mib: args.range_file_mib,
+        range_reps: args.range_reps,
+        range_requests: args.range_requests,
         seed: args.seed,
         server_bin: server_bin.clone(),
         work: work.clone(),
         pg_url: args.pg_url.clone(),
     };
-    let (alone, shared): (Vec<_>, Vec<_>) =
+    let (alone, with_dataset): (Vec<_>, Vec<_>) =
         args.measures.iter().map(|n| measures::by_name(*n)).partition(|m| m.standalone());
+    let (copies, shared): (Vec<_>, Vec<_>) = with_dataset.into_iter().partition(|m| m.on_copies());
 
     let mut datasets: Vec<Dataset> = Vec::new();
-    if !shared.is_empty() {
+    if !shared.is_empty() || !copies.is_empty() {
         let fp = Fingerprint { seed: args.seed, rows: args.rows, schema: dataset::schema_hash(&root)? };
         // The SQLite dataset is always made: PostgreSQL's is copied from it.
         let sqlite = dataset::prepare_sqlite(&work, &fp, args.regenerate)?;
@@ -213,17 +234,37 @@ fn run() -> anyhow::Result<bool> {
             log(&format!("{name}: {} took {:.1} s", measure.name(), started.elapsed().as_secs_f64()));
         }
     }
-    if shared.is_empty() {
-        datasets.clear();
-    }
     for dataset in &datasets {
         let name = dataset.backend.name();
+        // Back to the generated rows: servers of earlier runs logged sign-ins and the like.
+        match dataset.reset(args.rows) {
+            Ok(0) => {}
+            Ok(removed) => log(&format!("{name}: removed {removed} events logged by earlier runs")),
+            Err(e) => {
+                log(&format!("{name}: reset: {e:#}"));
+                results.failures.push(format!("{name}: reset: {e:#}"));
+                continue;
+            }
+        }
+        // Measures on copies first: nothing may be connected to the database while it is copied.
+        for measure in &copies {
+            log(&format!("{name}: {}", measure.name()));
+            let started = Instant::now();
+            if let Err(e) = measure.run_on_copies(dataset, &options, &mut results) {
+                log(&format!("{name}: {} failed: {e:#}", measure.name()));
+                results.failures.push(format!("{name}: {}: {e:#}", measure.name()));
+            }
+            log(&format!("{name}: {} took {:.1} s", measure.name(), started.elapsed().as_secs_f64()));
+        }
+        if shared.is_empty() {
+            continue;
+        }
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_connect(Some(Duration::from_secs(10)))
             .build()
             .into();
-        let (server, cookie) = match start_server(&server_bin, dataset, &work, args.rows, &agent) {
+        let (server, cookie) = match start_server(&server_bin, dataset, &work, &agent) {
             Ok(s) => s,
             Err(e) => {
                 log(&format!("{name}: server: {e:#}"));

@@ -90,6 +90,20 @@ pub fn output_line(program: &str, args: &[&str]) -> String {
         .unwrap_or_else(|| "unavailable".to_owned())
 }
 
+/// The first line a program prints for `args` on either stream, whatever its exit status
+/// (`wrk -v` exits 1, `nginx -v` prints to stderr), or "unavailable".
+pub fn version_line(program: &str, args: &[&str]) -> String {
+    Command::new(program)
+        .args(args)
+        .output()
+        .ok()
+        .and_then(|o| {
+            let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+            text.lines().map(str::trim).find(|l| !l.is_empty()).map(str::to_owned)
+        })
+        .unwrap_or_else(|| "unavailable".to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

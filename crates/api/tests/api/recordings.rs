@@ -312,6 +312,35 @@ both_backends! {
         app.get("/api/v1/recordings/999999/media").await.assert_status_problem(404);
     }
 
+    async fn large_media_is_byte_exact_across_read_chunks(db: TestDb) {
+        // Larger than the server's 1 MiB reads: bodies cross chunk boundaries.
+        let app = app(&db).await;
+        seed(&app);
+        let id = id_of(&app, "src-1");
+        let size = 3 * (1 << 20) + 123;
+        let data: Vec<u8> = (0..size).map(|i: usize| (i % 251) as u8 ^ (i >> 20) as u8).collect();
+        attach(&app, id, "rec-test-large");
+        std::fs::write(dir(&app).join("rec-test-large"), &data).expect("write");
+        let uri = format!("/api/v1/recordings/{id}/media");
+
+        let full = app.get(&uri).await;
+        assert_eq!(full.status, 200);
+        assert_eq!(full.body.len(), size);
+        assert!(full.body == data, "the whole file differs");
+        let mib = 1 << 20;
+        let cases = [(0, mib), (mib - 10, mib + 10), (mib - 1, 3 * mib), (2 * mib + 5, size - 1), (size - 1, size - 1)];
+        for (first, last) in cases {
+            let range = format!("bytes={first}-{last}");
+            let res = with_headers(&app, "GET", &uri, &[("range", &range)]).await;
+            assert_eq!(res.status, 206, "{range}");
+            assert!(res.body == data[first..=last], "{range}: the bytes differ");
+            assert_eq!(res.header("content-range"), Some(format!("bytes {first}-{last}/{size}")), "{range}");
+        }
+        let dl = app.get(&format!("/api/v1/recordings/{id}/download")).await;
+        assert_eq!(dl.status, 200);
+        assert!(dl.body == data, "the download differs");
+    }
+
     async fn upload_checks_magic_size_and_reads_duration(db: TestDb) {
         let app = app(&db).await;
         seed(&app);

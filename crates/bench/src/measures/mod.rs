@@ -14,11 +14,14 @@ use crate::results::Results;
 use crate::server::Server;
 
 pub mod dashboard;
+pub mod delete;
 pub mod depth;
 pub mod export;
 pub mod ingest;
 pub mod plans;
+pub mod range;
 pub mod search;
+pub mod throughput;
 
 /// Settings of the measures (from the command line).
 #[derive(Debug, Clone)]
@@ -35,6 +38,18 @@ pub struct Options {
     pub ingest_rows: u64,
     /// Repetitions of the ingest measure (server and tool alternating).
     pub ingest_reps: usize,
+    /// Seconds of each load run of the throughput measure (wrk, pgbench).
+    pub throughput_secs: u32,
+    /// Load runs of each side of the throughput measure (server and pgbench alternating).
+    pub throughput_reps: usize,
+    /// Repetitions of each side of the delete measure, each on a fresh copy of the dataset.
+    pub delete_reps: usize,
+    /// Size of the range measure's recording file, in MiB.
+    pub range_file_mib: u64,
+    /// Full GETs of each side of the range measure (server and nginx alternating).
+    pub range_reps: usize,
+    /// Random 1 MiB range requests of each side per repetition of the range measure.
+    pub range_requests: usize,
     /// Seed of the generator.
     pub seed: u64,
     /// The server binary.
@@ -95,6 +110,17 @@ pub trait Measure {
     fn run_alone(&self, _backend: Backend, _options: &Options, _out: &mut Results) -> anyhow::Result<()> {
         anyhow::bail!("{} needs the dataset and a running server", self.name())
     }
+
+    /// Whether the measure starts servers of its own on copies of the dataset; it is then run
+    /// through [`Measure::run_on_copies`], before the shared server starts on the dataset (a
+    /// PostgreSQL database can only be copied while nobody is connected to it).
+    fn on_copies(&self) -> bool {
+        false
+    }
+
+    fn run_on_copies(&self, _dataset: &Dataset, _options: &Options, _out: &mut Results) -> anyhow::Result<()> {
+        anyhow::bail!("{} needs a running server", self.name())
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -109,6 +135,15 @@ pub enum Name {
     Search,
     /// Rows/s of `POST /api/v1/ingest` into a fresh database against the database's bulk load.
     Ingest,
+    /// Requests/s and p99 of a filtered first page at 64 connections (wrk) against pgbench
+    /// running the server's SQL.
+    Throughput,
+    /// Delete by filter of ~10% of the rows through the API against the same DELETE in the
+    /// database's CLI, each on a fresh copy of the dataset.
+    Delete,
+    /// A large recording through the media endpoint (full GET and random 1 MiB ranges) against
+    /// nginx serving the same file.
+    Range,
 }
 
 pub fn by_name(name: Name) -> Box<dyn Measure> {
@@ -118,6 +153,9 @@ pub fn by_name(name: Name) -> Box<dyn Measure> {
         Name::Dashboard => Box::new(dashboard::Dashboard),
         Name::Search => Box::new(search::Search),
         Name::Ingest => Box::new(ingest::Ingest),
+        Name::Throughput => Box::new(throughput::Throughput),
+        Name::Delete => Box::new(delete::Delete),
+        Name::Range => Box::new(range::Range),
     }
 }
 
