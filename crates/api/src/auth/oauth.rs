@@ -360,7 +360,8 @@ async fn authenticate_client(state: &AppState, req: &HttpRequest, form: &Form) -
     if let Some(wait) = blocked() {
         return Err(Refusal::SlowDown(wait));
     }
-    let row = if creds.client_id.len() <= MAX_CLIENT_ID {
+    // A client id with a NUL names no application (and PostgreSQL refuses NUL in text).
+    let row = if creds.client_id.len() <= MAX_CLIENT_ID && !creds.client_id.contains('\0') {
         let id = creds.client_id.clone();
         db(state, move |conn| Ok(access::app_by_client_id(conn, &id)?)).await.map_err(Refusal::Internal)?
     } else {
