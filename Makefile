@@ -41,8 +41,10 @@ e2e: tools server frontend
 integrators: tools server
 	scripts/integrators.sh
 
-## fuzz: schemathesis against the release server with demo data, as each kind of caller
+## fuzz: schemathesis against the release server with demo data on PostgreSQL, as each kind of
+## caller (DEMO_DATABASE=sqlite scripts/fuzz.sh for SQLite)
 fuzz: tools server
+	scripts/ensure-postgres.sh
 	scripts/fuzz.sh
 
 tools:

@@ -14,8 +14,9 @@
 #   - policy_enforced (tools/fuzz/fuzz_hooks.py): a caller gets 401/403 exactly where the
 #     policy table says.
 # FUZZ_EXAMPLES (default 5) bounds the examples per operation and phase. Reports (JUnit, and the
-# full output) go to tools/artifacts/fuzz-<database>. DEMO_DATABASE=postgres runs the server on
-# PostgreSQL (see scripts/demo-server.sh). Tools: .tools/venv from scripts/install-tools.sh.
+# full output) go to tools/artifacts/fuzz-<database>. The server runs on a new database of the
+# PostgreSQL of TEST_DATABASE_URL (scripts/demo-server.sh), or on SQLite with
+# DEMO_DATABASE=sqlite. Tools: .tools/venv from scripts/install-tools.sh.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -23,7 +24,10 @@ say() { printf 'fuzz: %s\n' "$*"; }
 
 VENV="$ROOT/.tools/venv"
 [[ -x "$VENV/bin/schemathesis" ]] || { say "error: $VENV/bin/schemathesis is missing; run scripts/install-tools.sh" >&2; exit 1; }
-DATABASE="${DEMO_DATABASE:-sqlite}"
+# PostgreSQL by default: the production database, and the stricter one (it refuses NUL in text,
+# which only a run on it found).
+export DEMO_DATABASE="${DEMO_DATABASE:-postgres}"
+DATABASE="$DEMO_DATABASE"
 OUT="$ROOT/tools/artifacts/fuzz-$DATABASE"
 rm -rf "$OUT"
 mkdir -p "$OUT"
