@@ -125,18 +125,24 @@ pub fn with_security(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::Open
     };
 
     let components = api.components.get_or_insert_with(Default::default);
-    components.responses.insert("Unauthorized".into(), problem_response(
-        "No credentials, or credentials that are not valid: no session cookie and no access token, \
+    components.responses.insert(
+        "Unauthorized".into(),
+        problem_response(
+            "No credentials, or credentials that are not valid: no session cookie and no access token, \
 an expired session, or an access token that is malformed, expired, revoked or whose application \
 was revoked",
-        Some("`Bearer realm=\"confreports\"`, with `error=\"invalid_token\"` for a bad token"),
-    ));
-    components.responses.insert("Forbidden".into(), problem_response(
-        "The caller is known but may not do this: the access token lacks the scope, the \
+            Some("`Bearer realm=\"confreports\"`, with `error=\"invalid_token\"` for a bad token"),
+        ),
+    );
+    components.responses.insert(
+        "Forbidden".into(),
+        problem_response(
+            "The caller is known but may not do this: the access token lacks the scope, the \
 administrator's role does not allow it, the route is for administrators only, or a session \
 request that changes something came without its `X-CSRF-Token` header",
-        Some("For an access token lacking a scope: `Bearer error=\"insufficient_scope\", scope=\"<scope>\"`"),
-    ));
+            Some("For an access token lacking a scope: `Bearer error=\"insufficient_scope\", scope=\"<scope>\"`"),
+        ),
+    );
     let scopes = Scopes::from_iter(Scope::ALL.iter().map(|s| (s.as_str().to_owned(), s.description().to_owned())));
     components.add_security_scheme(
         "oauth2",
@@ -194,9 +200,10 @@ fn problem_response(
 ) -> utoipa::openapi::RefOr<utoipa::openapi::Response> {
     use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder, header::HeaderBuilder};
 
-    let mut response = ResponseBuilder::new()
-        .description(description)
-        .content("application/problem+json", ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build());
+    let mut response = ResponseBuilder::new().description(description).content(
+        "application/problem+json",
+        ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build(),
+    );
     if let Some(header) = www_authenticate {
         response = response.header(
             "WWW-Authenticate",

@@ -56,7 +56,9 @@ fn every_operation_that_needs_credentials_documents_401_and_403() {
     let doc = document();
     for (path, item) in doc["paths"].as_object().expect("paths") {
         for (method, op) in item.as_object().expect("path item") {
-            let public = op["security"].as_array().is_some_and(|s| s.iter().all(|r| r.as_object().is_some_and(|o| o.is_empty())));
+            let public = op["security"]
+                .as_array()
+                .is_some_and(|s| s.iter().all(|r| r.as_object().is_some_and(|o| o.is_empty())));
             for status in ["401", "403"] {
                 let documented = op["responses"][status].is_object();
                 if public {
@@ -78,7 +80,11 @@ fn generic_pages_refer_to_their_item_schema() {
     let doc = document();
     let schemas = &doc["components"]["schemas"];
     for (page, item) in [("Page_Event", "Event"), ("Page_CallSession", "CallSession"), ("Page_User", "User")] {
-        assert_eq!(schemas[page]["properties"]["items"]["items"]["$ref"], format!("#/components/schemas/{item}"), "{page}");
+        assert_eq!(
+            schemas[page]["properties"]["items"]["items"]["$ref"],
+            format!("#/components/schemas/{item}"),
+            "{page}"
+        );
     }
     assert_eq!(schemas["Activity_Event"]["properties"]["latest"]["items"]["$ref"], "#/components/schemas/Event");
 }
@@ -90,7 +96,8 @@ fn sort_lists_the_values_of_its_report() {
     let sort = |path: &str| -> (Vec<String>, serde_json::Value) {
         let params = doc["paths"][path]["get"]["parameters"].as_array().expect("parameters");
         let p = params.iter().find(|p| p["name"] == "sort").expect("sort");
-        let values = p["schema"]["enum"].as_array().expect("enum").iter().map(|v| v.as_str().expect("str").to_owned()).collect();
+        let values =
+            p["schema"]["enum"].as_array().expect("enum").iter().map(|v| v.as_str().expect("str").to_owned()).collect();
         (values, p["example"].clone())
     };
     let (users, example) = sort("/api/v1/users");
@@ -100,7 +107,9 @@ fn sort_lists_the_values_of_its_report() {
     let (events, example) = sort("/api/v1/events/export");
     assert!(events.contains(&"-time".to_owned()) && events.contains(&"ip".to_owned()));
     assert_eq!(example, "-time");
-    for path in ["/api/v1/calls", "/api/v1/chat-messages", "/api/v1/config-changes", "/api/v1/recordings", "/api/v1/endpoints"] {
+    for path in
+        ["/api/v1/calls", "/api/v1/chat-messages", "/api/v1/config-changes", "/api/v1/recordings", "/api/v1/endpoints"]
+    {
         let (values, example) = sort(path);
         assert!(values.contains(&example.as_str().expect("example").to_owned()), "{path}");
     }
