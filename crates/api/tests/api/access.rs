@@ -32,6 +32,16 @@ both_backends! {
         assert_eq!(app.get("/api/v1/events/count?q=%2500").await.status, 200);
     }
 
+    async fn every_item_route_refuses_unknown_query_parameters(db: TestDb) {
+        // The event, chat message and configuration change routes ignored them, unlike the
+        // other item routes and the contract ("never ignored").
+        let app = app(&db).await;
+        for path in ["/api/v1/events/999999", "/api/v1/chat-messages/999999", "/api/v1/config-changes/999999", "/api/v1/endpoints/x", "/api/v1/calls/x"] {
+            app.get(&format!("{path}?colour=red")).await.assert_problem(400, "colour");
+            assert_eq!(app.get(path).await.status, 404, "{path}");
+        }
+    }
+
     async fn sign_in_me_and_sign_out(db: TestDb) {
         let app = app(&db).await;
         app.create_admin("alice", "security", PASSWORD);
