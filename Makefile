@@ -9,14 +9,15 @@ DATA_DIR ?= data
 BIND ?= 127.0.0.1:8080
 export TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run test unit e2e bench tools frontend server openapi lint audit soak clean
+.PHONY: run test unit e2e integrators fuzz bench tools frontend server openapi lint audit soak clean
 
 ## run: build everything, fill ./data with demo data on first start, serve on http://$(BIND)
 run: tools server frontend
 	$(BIN) --data-dir $(DATA_DIR) demo --if-empty
 	$(BIN) --data-dir $(DATA_DIR) serve --bind $(BIND) --web-dir frontend/dist
 
-## test: every test, on SQLite and on PostgreSQL, plus the WASM build and the browser tests
+## test: every test, on SQLite and on PostgreSQL, plus the WASM build, the browser tests, the
+## integrator checks of the OpenAPI document and the API fuzzing
 test: tools
 	scripts/ensure-postgres.sh
 	$(CARGO) build -p confreports-types --target wasm32-unknown-unknown --profile wasm-release
@@ -24,6 +25,8 @@ test: tools
 	$(CARGO) build --release -p confreports
 	$(MAKE) --no-print-directory frontend
 	scripts/e2e.sh
+	scripts/integrators.sh
+	scripts/fuzz.sh
 
 ## unit: the Rust tests only
 unit:
@@ -33,6 +36,16 @@ unit:
 ## e2e: the browser tests against the release build with demo data
 e2e: tools server frontend
 	scripts/e2e.sh
+
+## integrators: lint the OpenAPI document, generate clients, use the Python one against the server
+integrators: tools server
+	scripts/integrators.sh
+
+## fuzz: schemathesis against the release server with demo data on PostgreSQL, as each kind of
+## caller (DEMO_DATABASE=sqlite scripts/fuzz.sh for SQLite)
+fuzz: tools server
+	scripts/ensure-postgres.sh
+	scripts/fuzz.sh
 
 tools:
 	scripts/install-tools.sh
@@ -65,4 +78,4 @@ audit:
 
 clean:
 	$(CARGO) clean
-	rm -rf frontend/dist e2e/artifacts
+	rm -rf frontend/dist e2e/artifacts tools/artifacts

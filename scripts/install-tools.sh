@@ -6,6 +6,9 @@
 #     in .tools/bin (the CLI refuses modules made by another version)
 #   - e2e/node_modules: playwright-core, and binaryen for wasm-opt (Debian's binaryen is broken)
 #   - Debian's chromium, the browser the e2e tests drive (never a downloaded browser build)
+#   - for scripts/integrators.sh and scripts/fuzz.sh: tools/node_modules (Redocly, TypeScript;
+#     tools/package-lock.json), .tools/venv (schemathesis, openapi-generator-cli and what the
+#     generated Python client needs; tools/requirements.txt), Java 17 for openapi-generator
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -17,7 +20,8 @@ say() { printf 'install-tools: %s\n' "$*"; }
 # libssl-dev and pkg-config for the bundled libpq (pq-sys), the sqlite3 and psql clients for the
 # benchmarks, curl for the e2e runner.
 missing=()
-for pkg in libssl-dev pkg-config sqlite3 postgresql-client curl; do
+# python3-venv and a Java runtime for the integrator checks (openapi-generator is a Java program).
+for pkg in libssl-dev pkg-config sqlite3 postgresql-client curl python3-venv openjdk-17-jre-headless; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 if [[ ${#missing[@]} -eq 0 ]]; then
@@ -77,6 +81,30 @@ if [[ -x e2e/node_modules/.bin/wasm-opt && -d e2e/node_modules/playwright-core &
 else
     say "npm ci in e2e/"
     (cd e2e && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
+fi
+
+# --- npm packages of tools/ (Redocly CLI, TypeScript) ----------------------------------------
+stamp="tools/node_modules/.package-lock.json"
+if [[ -x tools/node_modules/.bin/redocly && -x tools/node_modules/.bin/tsc \
+      && -f "$stamp" && ! tools/package-lock.json -nt "$stamp" ]]; then
+    say "tools/node_modules: present (redocly $(tools/node_modules/.bin/redocly --version 2>/dev/null | tail -n1))"
+else
+    say "npm ci in tools/"
+    (cd tools && npm ci --no-audit --no-fund)
+fi
+
+# --- Python tools in .tools/venv (schemathesis, openapi-generator-cli) -------------------------
+# Debian's python3, not whatever python3 comes first on PATH; recreated when requirements change.
+VENV="$ROOT/.tools/venv"
+stamp="$VENV/.requirements.txt"
+if [[ -x "$VENV/bin/python" && -f "$stamp" ]] && cmp -s tools/requirements.txt "$stamp"; then
+    say ".tools/venv: present ($("$VENV/bin/schemathesis" --version 2>/dev/null | tail -n1))"
+else
+    say "python3 -m venv .tools/venv; pip install -r tools/requirements.txt"
+    rm -rf "$VENV"
+    /usr/bin/python3 -m venv "$VENV"
+    "$VENV/bin/pip" install -q --disable-pip-version-check -r tools/requirements.txt
+    cp tools/requirements.txt "$stamp"
 fi
 
 say "done"

@@ -421,7 +421,8 @@ pub(crate) fn attachment(name: &str) -> ContentDisposition {
     tag = "calls",
     params(("id" = i64, Path, description = "File id", example = 31)),
     responses(
-        (status = 200, description = "The file's content", content_type = "application/octet-stream", body = FileContent,
+        (status = 200, description = "The file's content, with the media type it was sent with (`application/octet-stream` when that was not known), always as an attachment",
+         content_type = "*/*", body = FileContent,
          headers(("Content-Disposition" = String, description = "`attachment; filename=\"...\"; filename*=UTF-8''...`"))),
         (status = 400, description = "The id is not a number, or a query parameter was given", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such file, or its content is not on this server", body = Problem, content_type = "application/problem+json"),

@@ -139,12 +139,17 @@ pub async fn delete_chat_messages(
     params(("id" = i64, Path, description = "Chat message id", example = 5120)),
     responses(
         (status = 200, description = "The message", body = ChatMessage),
-        (status = 400, description = "The id is not a number", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "The id is not a number, or a query parameter was given", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such message", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/chat-messages/{id}")]
-pub async fn get_chat_message(state: web::Data<AppState>, id: web::Path<String>) -> ApiResult<web::Json<ChatMessage>> {
+pub async fn get_chat_message(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> ApiResult<web::Json<ChatMessage>> {
+    crate::params::no_query(&req)?;
     let id = path_id("chat message", &id)?;
     let message = db(&state, move |conn| {
         confreports_store::chat::get(conn, id).map_err(or_not_found(format!("no chat message with id {id}")))

@@ -146,15 +146,17 @@ pub async fn delete_config_changes(
     params(("id" = i64, Path, description = "Configuration change id", example = 311)),
     responses(
         (status = 200, description = "The change, each parameter before and after", body = ConfigChange),
-        (status = 400, description = "The id is not a number", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "The id is not a number, or a query parameter was given", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such entry", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/config-changes/{id}")]
 pub async fn get_config_change(
     state: web::Data<AppState>,
+    req: HttpRequest,
     id: web::Path<String>,
 ) -> ApiResult<web::Json<ConfigChange>> {
+    crate::params::no_query(&req)?;
     let id = path_id("configuration change", &id)?;
     let change = db(&state, move |conn| {
         confreports_store::config_changes::get(conn, id)

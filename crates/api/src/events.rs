@@ -179,12 +179,17 @@ pub async fn delete_events(
     params(("id" = i64, Path, description = "Event id", example = 1017)),
     responses(
         (status = 200, description = "The event", body = Event),
-        (status = 400, description = "The id is not a number", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "The id is not a number, or a query parameter was given", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such event", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/events/{id}")]
-pub async fn get_event(state: web::Data<AppState>, id: web::Path<String>) -> ApiResult<web::Json<Event>> {
+pub async fn get_event(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> ApiResult<web::Json<Event>> {
+    crate::params::no_query(&req)?;
     let id = path_id("event", &id)?;
     let event = db(&state, move |conn| {
         confreports_store::events::get(conn, id).map_err(or_not_found(format!("no event with id {id}")))

@@ -90,6 +90,12 @@ fn parse_record(index: usize, value: Value) -> Result<IngestRecord, (String, Str
     if !value.is_object() {
         return Err((format!("[{index}]"), "a record is a JSON object".into()));
     }
+    if let Some(field) = crate::body::nul_field(&value) {
+        return Err((
+            format!("[{index}].{field}"),
+            "contains a NUL character (\\u0000), which cannot be stored".into(),
+        ));
+    }
     let record = match serde_json::from_value::<IngestRecord>(value.clone()) {
         Ok(r) => r,
         Err(e) => {

@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod body;
 pub mod calls;
 pub mod chat;
 pub mod config_changes;

@@ -28,7 +28,13 @@ Lists are keyset-paginated: pass `next_cursor` back as `cursor`. Errors are RFC 
         (name = "oauth2", description = "The OAuth 2.0 server: client-credentials tokens (RFC 9068 JWTs, EdDSA), revocation, introspection and the signing keys"),
         (name = "oauth-apps", description = "OAuth applications, their scopes and secrets (sysadmins only)"),
     ),
-    components(schemas(confreports_types::Problem, confreports_types::FieldError))
+    components(schemas(
+        confreports_types::Problem,
+        confreports_types::FieldError,
+        // Named so that `Activity_UserCall.latest` refers to them (see `reference_generic_items`).
+        confreports_types::UserCall,
+        confreports_types::UserEndpoint,
+    ))
 )]
 pub struct ApiDoc;
 
@@ -41,7 +47,72 @@ pub fn document() -> utoipa::openapi::OpenApi {
         .openapi(ApiDoc::openapi())
         .configure(crate::routes::api)
         .split_for_parts();
-    with_security(api)
+    sort_values(reference_generic_items(with_security(api)))
+}
+
+/// `sort=<field>|-<field>`, each value of one report.
+fn sort_enum<F: confreports_types::SortField>() -> (Vec<String>, String) {
+    let values = F::ALL.iter().flat_map(|f| [f.name().to_owned(), format!("-{}", f.name())]).collect();
+    (values, F::DEFAULT.to_string())
+}
+
+/// The `sort` parameter is one struct for every list, so its schema said only "a string" and its
+/// example (`-time`) was wrong for half of the reports. Each list and export gets the values its
+/// report accepts as an enum, and its default sort as the example.
+fn sort_values(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    use confreports_types::{CallSort, ChatSort, ConfigChangeSort, EndpointSort, EventSort, RecordingSort, UserSort};
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+
+    let reports = [
+        ("/api/v1/events", sort_enum::<EventSort>()),
+        ("/api/v1/calls", sort_enum::<CallSort>()),
+        ("/api/v1/chat-messages", sort_enum::<ChatSort>()),
+        ("/api/v1/config-changes", sort_enum::<ConfigChangeSort>()),
+        ("/api/v1/recordings", sort_enum::<RecordingSort>()),
+        ("/api/v1/endpoints", sort_enum::<EndpointSort>()),
+        ("/api/v1/users", sort_enum::<UserSort>()),
+    ];
+    for (path, item) in api.paths.paths.iter_mut() {
+        let Some((_, (values, default))) =
+            reports.iter().find(|(list, _)| path == list || path.strip_suffix("/export") == Some(list))
+        else {
+            continue;
+        };
+        let Some(op) = item.get.as_mut() else { continue };
+        for param in op.parameters.iter_mut().flatten().filter(|p| p.name == "sort") {
+            *param = utoipa::openapi::path::ParameterBuilder::from(param.clone())
+                .schema(Some(ObjectBuilder::new().schema_type(Type::String).enum_values(Some(values.clone()))))
+                .example(Some(serde_json::Value::String(default.clone())))
+                .build();
+        }
+    }
+    api
+}
+
+/// utoipa inlines the type argument of a generic schema: `Page_Event.items` held a copy of
+/// `Event`, which client generators then named `ActivityEventLatestInner` and the like. Where an
+/// array of a generic instance (`Page_Event`, `Activity_UserCall`) holds exactly the schema of
+/// the component its name ends with, it becomes a `$ref` to that component.
+fn reference_generic_items(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    use utoipa::openapi::schema::ArrayItems;
+    use utoipa::openapi::{Ref, RefOr, Schema};
+
+    let Some(components) = api.components.as_mut() else { return api };
+    let names: Vec<String> = components.schemas.keys().cloned().collect();
+    for name in names {
+        let Some((_, arg)) = name.split_once('_') else { continue };
+        let Some(target) = components.schemas.get(arg).cloned() else { continue };
+        let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(&name) else { continue };
+        for property in object.properties.values_mut() {
+            if let RefOr::T(Schema::Array(array)) = property
+                && let ArrayItems::RefOrSchema(items) = &mut array.items
+                && **items == target
+            {
+                **items = RefOr::Ref(Ref::from_schema_name(arg));
+            }
+        }
+    }
+    api
 }
 
 /// Adds the security schemes (OAuth 2.0 client credentials with every scope; the web app's
@@ -53,8 +124,26 @@ pub fn with_security(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::Open
         ApiKey, ApiKeyValue, ClientCredentials, Flow, OAuth2, Scopes, SecurityRequirement, SecurityScheme,
     };
 
-    let scopes = Scopes::from_iter(Scope::ALL.iter().map(|s| (s.as_str().to_owned(), s.description().to_owned())));
     let components = api.components.get_or_insert_with(Default::default);
+    components.responses.insert(
+        "Unauthorized".into(),
+        problem_response(
+            "No credentials, or credentials that are not valid: no session cookie and no access token, \
+an expired session, or an access token that is malformed, expired, revoked or whose application \
+was revoked",
+            Some("`Bearer realm=\"confreports\"`, with `error=\"invalid_token\"` for a bad token"),
+        ),
+    );
+    components.responses.insert(
+        "Forbidden".into(),
+        problem_response(
+            "The caller is known but may not do this: the access token lacks the scope, the \
+administrator's role does not allow it, the route is for administrators only, or a session \
+request that changes something came without its `X-CSRF-Token` header",
+            Some("For an access token lacking a scope: `Bearer error=\"insufficient_scope\", scope=\"<scope>\"`"),
+        ),
+    );
+    let scopes = Scopes::from_iter(Scope::ALL.iter().map(|s| (s.as_str().to_owned(), s.description().to_owned())));
     components.add_security_scheme(
         "oauth2",
         SecurityScheme::OAuth2(OAuth2::with_description(
@@ -90,9 +179,41 @@ something also need the `X-CSRF-Token` header.",
                 }
             };
             op.security = Some(requirement);
+            if !matches!(policy::access(&method, path), Some(Access::Public) | None) {
+                for (status, name) in [("401", "Unauthorized"), ("403", "Forbidden")] {
+                    op.responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| utoipa::openapi::RefOr::Ref(utoipa::openapi::Ref::from_response_name(name)));
+                }
+            }
         }
     }
     api
+}
+
+/// A reusable `application/problem+json` answer, with a `WWW-Authenticate` header when
+/// `www_authenticate` describes one.
+fn problem_response(
+    description: &str,
+    www_authenticate: Option<&str>,
+) -> utoipa::openapi::RefOr<utoipa::openapi::Response> {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder, header::HeaderBuilder};
+
+    let mut response = ResponseBuilder::new().description(description).content(
+        "application/problem+json",
+        ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build(),
+    );
+    if let Some(header) = www_authenticate {
+        response = response.header(
+            "WWW-Authenticate",
+            HeaderBuilder::new()
+                .schema(utoipa::openapi::schema::Object::with_type(utoipa::openapi::schema::Type::String))
+                .description(Some(header))
+                .build(),
+        );
+    }
+    response.build().into()
 }
 
 /// The document as committed: pretty JSON with a final newline.

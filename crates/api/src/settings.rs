@@ -47,7 +47,7 @@ pub async fn update_settings(
     state: web::Data<AppState>,
     req: HttpRequest,
     principal: Principal,
-    body: web::Json<SettingsUpdate>,
+    body: crate::body::JsonObject<SettingsUpdate>,
 ) -> ApiResult<web::Json<Settings>> {
     let update = body.into_inner();
     for (field, value) in [

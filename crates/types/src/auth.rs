@@ -6,8 +6,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::CsvDelimiter;
 
+// `$name` is a `tt`, not a `literal`: a `literal` fragment reaches derive macros wrapped in an
+// invisible group, which utoipa's reading of `#[serde(rename = ...)]` does not see through (the
+// OpenAPI document then listed the Rust names `EventsRead`, ... instead of `events:read`).
 macro_rules! scopes {
-    ($($variant:ident => $name:literal, $description:literal;)*) => {
+    ($($variant:ident => $name:tt, $description:literal;)*) => {
         /// A permission an OAuth application can be granted (`<report>:read`, `<report>:delete`, `ingest`).
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

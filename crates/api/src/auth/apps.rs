@@ -298,7 +298,7 @@ pub async fn create_oauth_app(
     state: web::Data<AppState>,
     req: HttpRequest,
     principal: Principal,
-    body: web::Json<NewOAuthApp>,
+    body: crate::body::JsonObject<NewOAuthApp>,
 ) -> ApiResult<HttpResponse> {
     let new = body.into_inner();
     let origin = Origin::Api(principal.actor(&req));

@@ -376,6 +376,9 @@ pub async fn guard(
         return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
     };
     if access == Access::Public {
+        if let Some(res) = nul_in_url(&req) {
+            return Ok(req.into_response(res));
+        }
         return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
     }
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
@@ -424,6 +427,36 @@ pub async fn guard(
         };
         return Ok(req.into_response(forbidden(detail, None)));
     }
+    if let Some(res) = nul_in_url(&req) {
+        return Ok(req.into_response(res));
+    }
     req.extensions_mut().insert(principal);
     next.call(req).await.map(ServiceResponse::map_into_boxed_body)
+}
+
+/// A 400 for a path or query string carrying a NUL character (`%00`), once the caller may use
+/// the route. No stored value can hold one (PostgreSQL refuses NUL in text), so such a filter or
+/// id could match nothing; on PostgreSQL it failed the query, a 500 (found by schemathesis).
+fn nul_in_url(req: &ServiceRequest) -> Option<HttpResponse> {
+    let has_nul = |s: &str| s.as_bytes().windows(3).any(|w| w[0] == b'%' && w[1] == b'0' && w[2] == b'0');
+    let uri = req.uri();
+    let in_query = uri.query().is_some_and(has_nul);
+    if !in_query && !has_nul(uri.path()) {
+        return None;
+    }
+    let field = if in_query {
+        form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+            .find(|(k, v)| k.contains('\0') || v.contains('\0'))
+            .map(|(k, _)| k.into_owned())
+            .unwrap_or_else(|| "query".into())
+    } else {
+        "path".into()
+    };
+    Some(problem_response(&Problem {
+        kind: "https://confreports.dev/problems/invalid-parameter".into(),
+        title: "Invalid parameter".into(),
+        status: 400,
+        detail: format!("`{field}` contains a NUL character (%00), which no stored value has"),
+        errors: Some(vec![confreports_types::FieldError { field, message: "contains a NUL character".into() }]),
+    }))
 }

@@ -228,6 +228,8 @@ impl Refusal {
 }
 
 /// The parameters of a request: each at most once; an empty one counts as absent (RFC 6749 3.1).
+/// Only the parameters of these endpoints are kept; others are ignored, repeated or not (RFC 6749
+/// 3.2: "The authorization server MUST ignore unrecognized request parameters").
 struct Form(HashMap<String, String>);
 
 impl Form {
@@ -242,9 +244,10 @@ fn parse_form(req: &HttpRequest, body: &[u8]) -> Result<Form, Refusal> {
     if !essence.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
         return Err(Refusal::invalid_request("send the parameters as application/x-www-form-urlencoded"));
     }
+    const KNOWN: &[&str] = &["grant_type", "scope", "client_id", "client_secret", "token", "token_type_hint"];
     let mut map = HashMap::new();
     for (name, value) in form_urlencoded::parse(body) {
-        if value.is_empty() {
+        if value.is_empty() || !KNOWN.contains(&name.as_ref()) {
             continue;
         }
         if map.insert(name.to_string(), value.into_owned()).is_some() {
@@ -357,7 +360,8 @@ async fn authenticate_client(state: &AppState, req: &HttpRequest, form: &Form) -
     if let Some(wait) = blocked() {
         return Err(Refusal::SlowDown(wait));
     }
-    let row = if creds.client_id.len() <= MAX_CLIENT_ID {
+    // A client id with a NUL names no application (and PostgreSQL refuses NUL in text).
+    let row = if creds.client_id.len() <= MAX_CLIENT_ID && !creds.client_id.contains('\0') {
         let id = creds.client_id.clone();
         db(state, move |conn| Ok(access::app_by_client_id(conn, &id)?)).await.map_err(Refusal::Internal)?
     } else {

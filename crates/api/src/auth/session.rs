@@ -73,7 +73,7 @@ enum Outcome {
 pub async fn sign_in(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Json<LoginRequest>,
+    body: crate::body::JsonObject<LoginRequest>,
 ) -> ApiResult<HttpResponse> {
     let LoginRequest { login, password } = body.into_inner();
     let (ip_text, user_agent) = request_origin(&req);
@@ -261,7 +261,7 @@ pub async fn get_me(principal: Principal) -> ApiResult<web::Json<Me>> {
 pub async fn update_preferences(
     state: web::Data<AppState>,
     principal: Principal,
-    body: web::Json<Preferences>,
+    body: crate::body::JsonObject<Preferences>,
 ) -> ApiResult<web::Json<Me>> {
     let Principal::Admin(mut admin) = principal else {
         return Err(ApiError::Internal("policy lets only administrators set preferences".into()));

@@ -266,6 +266,27 @@ both_backends! {
         assert_eq!(count(&app, "q=ivanov").await, 0);
     }
 
+    async fn json_bodies_must_be_objects(db: TestDb) {
+        // Found by schemathesis: serde reads a struct from an array of its fields, so
+        // `[null, null]` was a valid settings update (200) and an array a sign-in.
+        let app = app(&db).await;
+        let root = Caller::Admin(app.root.clone());
+        for (method, uri, body) in [
+            ("PUT", "/api/v1/settings", json!([null, null])),
+            ("PUT", "/api/v1/settings", json!([90, 400])),
+            ("PUT", "/api/v1/auth/me/preferences", json!(["UTC", "comma", false, "iso"])),
+            ("POST", "/api/v1/oauth-apps", json!(["SIEM export", ["events:read"]])),
+        ] {
+            app.call_as(&root, method, uri, Some(body)).await.assert_status_problem(422);
+        }
+        let login = app.call_as(&Caller::Anonymous, "POST", "/api/v1/auth/login", Some(json!([crate::support::ROOT_LOGIN, crate::support::ROOT_PASSWORD]))).await;
+        login.assert_status_problem(422);
+        assert_eq!(app.get("/api/v1/settings").await.json(), json!({"endpoint_retention_days": 180, "recording_retention_days": 365}));
+        // Objects still work.
+        let put = app.call_as(&root, "PUT", "/api/v1/settings", Some(json!({"endpoint_retention_days": 90}))).await;
+        assert_eq!(put.status, 200, "{}", put.text());
+    }
+
     async fn settings_are_sysadmin_only_validated_and_recorded(db: TestDb) {
         let app = app(&db).await;
         let root = Caller::Admin(app.root.clone());

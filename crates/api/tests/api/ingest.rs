@@ -118,6 +118,34 @@ fn every_kind() -> Value {
 }
 
 both_backends! {
+    async fn a_nul_character_fails_the_batch_with_422_not_500(db: TestDb) {
+        // PostgreSQL refuses NUL in text; the batch failed with a 500 there.
+        let app = app(&db).await;
+        let t = token(&app, &["ingest"]).await;
+        let good = json!({"kind": "event", "id": "ev-1", "time": "2026-11-24T09:00:00Z", "type": "login", "user_id": "ivanov"});
+        let bad = json!({"kind": "event", "id": "ev-2", "time": "2026-11-24T09:00:00Z", "type": "login", "user_id": "iva\u{0}nov"});
+        let res = post(&app, &t, json!([good, bad])).await;
+        res.assert_problem(422, "[1].user_id");
+        let ndjson = format!("{good}\n{bad}\n").into_bytes();
+        post_raw(&app, &t, "application/x-ndjson", ndjson).await.assert_problem(422, "[1].user_id");
+        assert_eq!(count(&app, "/api/v1/events/count?user=ivanov").await, 0, "nothing of the batch is stored");
+        // The bodies of the other routes, and client ids, alike.
+        let login = app.call_as(&Caller::Anonymous, "POST", "/api/v1/auth/login", Some(json!({"login": "ro\u{0}ot", "password": "x"}))).await;
+        login.assert_status_problem(422);
+        let prefs = json!({"time_zone": "UTC\u{0}", "csv_delimiter": "comma", "csv_bom": false, "date_format": "iso"});
+        app.call_as(&Caller::Admin(app.root.clone()), "PUT", "/api/v1/auth/me/preferences", Some(prefs)).await.assert_status_problem(422);
+        let res = app
+            .send(
+                TestRequest::post()
+                    .uri("/oauth2/token")
+                    .peer_addr(PEER.parse().expect("addr"))
+                    .insert_header(("content-type", "application/x-www-form-urlencoded"))
+                    .set_payload("grant_type=client_credentials&client_id=app_%00&client_secret=x"),
+            )
+            .await;
+        assert_eq!(res.status, 401, "{}", res.text());
+    }
+
     async fn every_kind_is_stored_and_a_retry_counts_duplicates(db: TestDb) {
         let app = app(&db).await;
         let t = token(&app, &["ingest"]).await;
