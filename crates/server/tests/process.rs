@@ -258,11 +258,17 @@ fn crash_run(dir: &Path, db: &str) {
 
 #[test]
 fn acknowledged_batches_survive_a_sigkill_whole() {
+    on_both_databases(crash_run);
+}
+
+/// Runs `run(data dir, database URL)` on a fresh SQLite file, then on a fresh PostgreSQL
+/// database when `TEST_DATABASE_URL` names a server.
+fn on_both_databases(run: fn(&Path, &str)) {
     let dir = TempDir::new();
-    crash_run(&dir.0, &format!("sqlite://{}", dir.0.join("confreports.db").display()));
+    run(&dir.0, &format!("sqlite://{}", dir.0.join("confreports.db").display()));
     if let Some(pg) = PgDb::create() {
         let dir = TempDir::new();
-        crash_run(&dir.0, &pg.url);
+        run(&dir.0, &pg.url);
     } else {
         eprintln!("TEST_DATABASE_URL not set: PostgreSQL run skipped");
     }
@@ -358,12 +364,5 @@ fn delete_crash_runs(dir: &Path, db: &str) {
 
 #[test]
 fn a_delete_by_filter_killed_midway_is_all_or_nothing() {
-    let dir = TempDir::new();
-    delete_crash_runs(&dir.0, &format!("sqlite://{}", dir.0.join("confreports.db").display()));
-    if let Some(pg) = PgDb::create() {
-        let dir = TempDir::new();
-        delete_crash_runs(&dir.0, &pg.url);
-    } else {
-        eprintln!("TEST_DATABASE_URL not set: PostgreSQL run skipped");
-    }
+    on_both_databases(delete_crash_runs);
 }
