@@ -168,7 +168,7 @@ describe('Pages', () => {
     }
   });
 
-  test('settings: retention saved, an OAuth app created with its secret shown once; none of it for security', { timeout: TIMEOUT }, async () => {
+  test('settings: retention saved, an OAuth app created with its secret shown once, an administrator created and deleted; none of it for security', { timeout: TIMEOUT }, async () => {
     const { context, page, problems } = await openPage(browser);
     try {
       await gotoSignedIn(page, '/');
@@ -188,7 +188,32 @@ describe('Pages', () => {
       await secret.waitFor();
       assert.ok((await secret.innerText()).length > 16, 'a secret is shown');
       await page.getByTestId('app-row').filter({ hasText: name }).waitFor();
+
+      // Administrators: create one, see it listed, delete it after typing its login.
+      const login = `e2e-admin-${Date.now()}`;
+      const password = 'an e2e admin password';
+      await page.getByTestId('admin-login').fill(login);
+      await page.getByTestId('admin-role').selectOption('security');
+      await page.getByTestId('admin-password').fill(password);
+      await page.getByTestId('admin-create').click();
+      await page.getByTestId('admin-status').filter({ hasText: `${login} created` }).waitFor();
+      const row = page.locator(`[data-testid="admin-row"][data-login="${login}"]`);
+      await row.waitFor();
+      assert.match(await row.innerText(), /security/);
+      assert.equal(await page.getByTestId('admin-password').inputValue(), '', 'the password is not kept in the form');
+      const listed = await (await page.request.get(`${BASE_URL}/api/v1/admins`)).json();
+      assert.ok(listed.some((a) => a.login === login && a.role === 'security'), 'listed by the API');
+      assert.ok(!JSON.stringify(listed).includes(password), 'no password in the list');
       await page.screenshot({ path: join(ARTIFACTS, 'settings.png'), fullPage: true });
+      await row.getByTestId('admin-delete').click();
+      const confirm = page.getByTestId('admin-delete-confirm');
+      assert.ok(await confirm.isDisabled(), 'disabled until the login is typed');
+      await page.getByTestId('admin-delete-confirm-input').fill(login);
+      await confirm.click();
+      await page.getByTestId('admin-message').filter({ hasText: `${login} deleted` }).waitFor();
+      await row.waitFor({ state: 'detached' });
+      const after = await (await page.request.get(`${BASE_URL}/api/v1/admins`)).json();
+      assert.ok(!after.some((a) => a.login === login), 'deleted');
       assert.deepEqual(problems, [], 'console errors or CSP violations');
     } finally {
       await context.close();

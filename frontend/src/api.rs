@@ -210,6 +210,16 @@ pub async fn post_json<B: serde::Serialize, T: DeserializeOwned>(path: &str, bod
     decode(response).await
 }
 
+/// `PUT <path>` under `/api/v1` with a JSON body, answered by `204 No Content`.
+pub async fn put_no_content<B: serde::Serialize>(path: &str, body: &B) -> Result<(), ApiError> {
+    send(with_csrf(Request::put(&format!("{BASE}/{path}"))).json(body), true).await.map(drop)
+}
+
+/// `POST <path>` under `/api/v1` without a body, answered by `204 No Content`.
+pub async fn post_no_content(path: &str) -> Result<(), ApiError> {
+    send(with_csrf(Request::post(&format!("{BASE}/{path}"))).build(), true).await.map(drop)
+}
+
 /// The address of an API resource that the browser itself loads (a download, a video).
 pub fn url(path: &str) -> String {
     format!("{BASE}/{path}")

@@ -25,6 +25,7 @@ Lists are keyset-paginated: pass `next_cursor` back as `cursor`. Errors are RFC 
         (name = "dashboard", description = "Activity per day: calls, peak concurrent sessions, active users, events per type, recording storage"),
         (name = "settings", description = "Server settings such as retention periods (sysadmins only)"),
         (name = "auth", description = "Administrators signing in to the web app, and their preferences"),
+        (name = "admins", description = "Administrators of the web app: create, reset a password, unlock, delete (sysadmins only)"),
         (name = "oauth2", description = "The OAuth 2.0 server: client-credentials tokens (RFC 9068 JWTs, EdDSA), revocation, introspection and the signing keys"),
         (name = "oauth-apps", description = "OAuth applications, their scopes and secrets (sysadmins only)"),
     ),

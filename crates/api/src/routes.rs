@@ -71,6 +71,12 @@ pub fn api(cfg: &mut ServiceConfig) {
             .service(auth::session::sign_out)
             .service(auth::session::get_me)
             .service(auth::session::update_preferences)
+            // Managing administrators (sysadmins only).
+            .service(auth::admins::list_admins)
+            .service(auth::admins::create_admin)
+            .service(auth::admins::set_admin_password)
+            .service(auth::admins::unlock_admin)
+            .service(auth::admins::delete_admin_account)
             // OAuth applications, managed by sysadmins.
             .service(auth::apps::list_oauth_apps)
             .service(auth::apps::create_oauth_app)

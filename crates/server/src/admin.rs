@@ -5,12 +5,14 @@ use std::io::Read as _;
 use anyhow::Context as _;
 use chrono::Utc;
 use clap::Subcommand;
+use confreports_api::auth::admins;
+use confreports_api::auth::apps::Origin;
 use confreports_api::auth::password;
 use confreports_store::DbConnection;
 use confreports_store::access;
 use confreports_store::events::{self, NewEvent};
 use confreports_store::report::to_db_time;
-use confreports_types::{EventType, Role};
+use confreports_types::{EventType, NewAdmin};
 
 #[derive(Debug, Subcommand)]
 pub enum AdminCommand {
@@ -54,57 +56,32 @@ fn cli_event(event_type: EventType, login: &str, role: &str, description: String
 }
 
 pub fn run(conn: &mut DbConnection, command: AdminCommand) -> anyhow::Result<()> {
-    use diesel::Connection as _;
+    let origin = Origin::CommandLine;
     match command {
         AdminCommand::Create { login, role, .. } => {
-            anyhow::ensure!(!login.trim().is_empty() && login.len() <= 200, "the login must have 1 to 200 characters");
-            let role = Role::parse(&role).context("role must be sysadmin or security")?;
-            anyhow::ensure!(access::admin_by_login(conn, &login)?.is_none(), "administrator `{login}` already exists");
-            let hash = password::hash(&read_password()?).map_err(|e| anyhow::anyhow!("hashing: {e}"))?;
-            conn.transaction(|conn| {
-                access::create_admin(conn, &login, role.as_str(), &hash, to_db_time(Utc::now()))?;
-                let e = cli_event(
-                    EventType::Activation,
-                    &login,
-                    role.as_str(),
-                    format!("administrator account created (role {})", role.as_str()),
-                );
-                events::insert(conn, &[e])
-            })?;
-            eprintln!("administrator `{login}` created with role {}", role.as_str());
+            let new = NewAdmin { login, role, password: read_password()? };
+            let created = admins::create(conn, &new, &origin)?;
+            eprintln!("administrator `{}` created with role {}", created.login, created.role.as_str());
         }
         AdminCommand::List => {
-            let now = Utc::now().naive_utc();
             println!("{:<24} {:<9} {:<8} created", "login", "role", "state");
-            for a in access::list_admins(conn)? {
-                let state = if a.locked_until.is_some_and(|u| u > now) { "locked" } else { "active" };
-                println!("{:<24} {:<9} {:<8} {}", a.login, a.role, state, a.created_at.format("%Y-%m-%d %H:%M"));
+            for a in admins::list(conn)? {
+                let state = if a.locked { "locked" } else { "active" };
+                println!(
+                    "{:<24} {:<9} {:<8} {}",
+                    a.login,
+                    a.role.as_str(),
+                    state,
+                    a.created_at.format("%Y-%m-%d %H:%M")
+                );
             }
         }
         AdminCommand::Passwd { login, .. } => {
-            let admin = access::admin_by_login(conn, &login)?.with_context(|| format!("no administrator `{login}`"))?;
-            let hash = password::hash(&read_password()?).map_err(|e| anyhow::anyhow!("hashing: {e}"))?;
-            conn.transaction(|conn| {
-                access::set_password(conn, &login, &hash, to_db_time(Utc::now()))?;
-                access::delete_sessions_of(conn, admin.id)
-            })?;
+            admins::set_password(conn, &login, &read_password()?, &origin)?;
             eprintln!("password of `{login}` changed; their sessions are ended");
         }
         AdminCommand::Unlock { login } => {
-            let admin = access::admin_by_login(conn, &login)?.with_context(|| format!("no administrator `{login}`"))?;
-            let unlocked = conn.transaction(|conn| {
-                let unlocked = access::unlock_admin(conn, &login)?;
-                if unlocked {
-                    let e = cli_event(
-                        EventType::Unlock,
-                        &login,
-                        &admin.role,
-                        "unlocked by a sysadmin (command line)".into(),
-                    );
-                    events::insert(conn, &[e])?;
-                }
-                Ok::<_, diesel::result::Error>(unlocked)
-            })?;
+            let unlocked = admins::unlock(conn, &login, &origin)?;
             eprintln!("{}", if unlocked { format!("`{login}` unlocked") } else { format!("`{login}` was not locked") });
         }
     }

@@ -59,6 +59,19 @@ pub fn list_admins(conn: &mut DbConnection) -> QueryResult<Vec<AdminRow>> {
     admins::table.order(admins::login.asc()).select(AdminRow::as_select()).load(conn)
 }
 
+/// How many administrators have role `sysadmin`.
+pub fn sysadmin_count(conn: &mut DbConnection) -> QueryResult<i64> {
+    admins::table.filter(admins::role.eq("sysadmin")).count().get_result(conn)
+}
+
+/// Deletes an administrator and their sessions. Returns whether the login existed.
+pub fn delete_admin(conn: &mut DbConnection, id: i64) -> QueryResult<bool> {
+    conn.transaction(|conn| {
+        delete_sessions_of(conn, id)?;
+        Ok(diesel::delete(admins::table.find(id)).execute(conn)? > 0)
+    })
+}
+
 /// Sets a new password; also clears failures and any lock. Returns whether the login exists.
 pub fn set_password(
     conn: &mut DbConnection,

@@ -251,3 +251,40 @@ pub struct OAuthAppSecret {
     /// Shown once; only its hash is kept.
     pub client_secret: String,
 }
+
+/// An administrator of the web app (`GET /api/v1/admins`). The password hash is never shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AdminAccount {
+    pub login: String,
+    pub role: Role,
+    /// Locked after wrong passwords, until `locked_until` or until a sysadmin unlocks it.
+    pub locked: bool,
+    pub locked_until: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    /// The last change of the account (password, preferences).
+    pub updated_at: DateTime<Utc>,
+}
+
+/// `POST /api/v1/admins`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"login": "auditor", "role": "security", "password": "correct horse battery staple"})))]
+#[serde(deny_unknown_fields)]
+pub struct NewAdmin {
+    pub login: String,
+    /// `sysadmin` or `security`.
+    pub role: String,
+    /// At least 12 characters.
+    pub password: String,
+}
+
+/// `PUT /api/v1/admins/{login}/password`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"password": "correct horse battery staple"})))]
+#[serde(deny_unknown_fields)]
+pub struct NewAdminPassword {
+    /// At least 12 characters.
+    pub password: String,
+}

@@ -16,7 +16,10 @@ pub mod problem;
 pub mod recordings;
 pub mod settings;
 
-pub use auth::{DateFormat, LoginRequest, Me, NewOAuthApp, OAuthApp, OAuthAppSecret, Preferences, Role, Scope};
+pub use auth::{
+    AdminAccount, DateFormat, LoginRequest, Me, NewAdmin, NewAdminPassword, NewOAuthApp, OAuthApp, OAuthAppSecret,
+    Preferences, Role, Scope,
+};
 pub use calls::{
     CallFilterParams, CallParticipants, CallSession, CallSort, ChatFile, ConnectionProperties, Invitation,
     InvitationOutcome, MediaQuality, NameChange, Participant,

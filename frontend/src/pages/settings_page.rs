@@ -1,7 +1,10 @@
 //! Settings (sysadmin only): retention of recordings and endpoints, and the OAuth applications
-//! that call the API (a new or rotated secret is shown once).
+//! that call the API (a new or rotated secret is shown once), and the administrators of the web
+//! app (create, reset a password, unlock, delete with a typed confirmation).
 
-use confreports_types::{NewOAuthApp, OAuthApp, OAuthAppSecret, Scope, Settings, SettingsUpdate};
+use confreports_types::{
+    AdminAccount, NewAdmin, NewAdminPassword, NewOAuthApp, OAuthApp, OAuthAppSecret, Scope, Settings, SettingsUpdate,
+};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -13,6 +16,9 @@ use crate::components::report_states::Loaded;
 pub fn SettingsPage() -> impl IntoView {
     let settings = LocalResource::new(|| api::fetch::<Settings>("settings"));
     let apps = LocalResource::new(|| api::fetch::<Vec<OAuthApp>>("oauth-apps"));
+    let admins = LocalResource::new(|| api::fetch::<Vec<AdminAccount>>("admins"));
+    // What the last action on an administrator did; kept above the table, which a refetch redraws.
+    let (admin_message, set_admin_message) = signal(None::<Result<String, ApiError>>);
     view! {
         <section class="page settings-page" data-testid="settings-page">
             <header class="page-header">
@@ -24,11 +30,13 @@ pub fn SettingsPage() -> impl IntoView {
             <NewAppForm apps />
             <Loaded resource=apps render=Callback::new(move |list| apps_table(list, apps)) />
             <h2>"Administrators"</h2>
-            <p class="muted">
-                "Administrator accounts are managed on the server's command line: "
-                <code>"confreports admin create --login L --role sysadmin|security --password-stdin"</code>
-                ", " <code>"admin list"</code> ", " <code>"admin passwd"</code> ", " <code>"admin unlock"</code> "."
-            </p>
+            <NewAdminForm admins />
+            {move || match admin_message.get() {
+                Some(Ok(m)) => view! { <p class="notice small" role="status" data-testid="admin-message">{m}</p> }.into_any(),
+                Some(Err(e)) => view! { <p class="form-error" role="alert" data-testid="admin-error">{e.to_string()}</p> }.into_any(),
+                None => ().into_any(),
+            }}
+            <Loaded resource=admins render=Callback::new(move |list| admins_table(list, admins, set_admin_message)) />
         </section>
     }
 }
@@ -234,4 +242,262 @@ fn apps_table(list: Vec<OAuthApp>, apps: LocalResource<Result<Vec<OAuthApp>, Api
         </div>
     }
     .into_any()
+}
+
+type AdminsResource = LocalResource<Result<Vec<AdminAccount>, ApiError>>;
+type AdminMessage = WriteSignal<Option<Result<String, ApiError>>>;
+
+#[component]
+fn NewAdminForm(admins: AdminsResource) -> impl IntoView {
+    let login = RwSignal::new(String::new());
+    let role = RwSignal::new("security".to_owned());
+    let password = RwSignal::new(String::new());
+    let (status, set_status) = signal(None::<Result<String, ApiError>>);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let body = NewAdmin {
+            login: login.get_untracked().trim().to_owned(),
+            role: role.get_untracked(),
+            password: password.get_untracked(),
+        };
+        spawn_local(async move {
+            let answer = api::post_json::<_, AdminAccount>("admins", Some(&body)).await;
+            // The password is never kept once sent.
+            password.set(String::new());
+            if answer.is_ok() {
+                login.set(String::new());
+                admins.refetch();
+            }
+            set_status.set(Some(answer.map(|a| a.login)));
+        });
+    };
+    view! {
+        <form class="filters admin-form" on:submit=submit>
+            <label class="inline-field">
+                <span>"New administrator"</span>
+                <input
+                    type="text"
+                    required
+                    maxlength="200"
+                    autocomplete="off"
+                    placeholder="login"
+                    data-testid="admin-login"
+                    prop:value=move || login.get()
+                    on:input=move |e| login.set(event_target_value(&e))
+                />
+            </label>
+            <label class="inline-field">
+                <span>"Role"</span>
+                <select data-testid="admin-role" prop:value=move || role.get() on:change=move |e| role.set(event_target_value(&e))>
+                    <option value="security">"security (read-only auditor)"</option>
+                    <option value="sysadmin">"sysadmin"</option>
+                </select>
+            </label>
+            <label class="inline-field">
+                <span>"Password (12 characters or more)"</span>
+                <input
+                    type="password"
+                    required
+                    minlength="12"
+                    autocomplete="new-password"
+                    data-testid="admin-password"
+                    prop:value=move || password.get()
+                    on:input=move |e| password.set(event_target_value(&e))
+                />
+            </label>
+            <button type="submit" data-testid="admin-create">"Create"</button>
+            <span role="status" data-testid="admin-status">
+                {move || match status.get() {
+                    Some(Ok(login)) => view! { <span class="badge ok">{format!("{login} created")}</span> }.into_any(),
+                    Some(Err(e)) => view! { <span class="form-error">{e.to_string()}</span> }.into_any(),
+                    None => ().into_any(),
+                }}
+            </span>
+        </form>
+    }
+}
+
+/// What a row of the administrators' table shows under it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AdminRowMode {
+    Idle,
+    Password,
+    Delete,
+}
+
+fn admins_table(list: Vec<AdminAccount>, admins: AdminsResource, set_message: AdminMessage) -> AnyView {
+    if list.is_empty() {
+        return view! { <p class="notice empty small" data-testid="section-empty">"No administrators."</p> }.into_any();
+    }
+    let rows = list.into_iter().map(move |admin| admin_row(admin, admins, set_message)).collect_view();
+    view! {
+        <div class="table-wrap">
+            <table class="report-table" data-testid="admins-table">
+                <thead>
+                    <tr>
+                        <th scope="col">"Login"</th>
+                        <th scope="col">"Role"</th>
+                        <th scope="col">"State"</th>
+                        <th scope="col">"Created"</th>
+                        <th scope="col">""</th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
+fn admin_row(admin: AdminAccount, admins: AdminsResource, set_message: AdminMessage) -> impl IntoView {
+    let login = admin.login.clone();
+    let path = format!("admins/{}", api::segment(&admin.login));
+    let mode = RwSignal::new(AdminRowMode::Idle);
+    let new_password = RwSignal::new(String::new());
+    let typed = RwSignal::new(String::new());
+    let busy = RwSignal::new(false);
+    let toggle = move |m: AdminRowMode| {
+        mode.update(|cur| *cur = if *cur == m { AdminRowMode::Idle } else { m });
+        new_password.set(String::new());
+        typed.set(String::new());
+    };
+    let unlock = {
+        let (path, login) = (path.clone(), login.clone());
+        move |_| {
+            let (path, login) = (format!("{path}/unlock"), login.clone());
+            spawn_local(async move {
+                match api::post_no_content(&path).await {
+                    Ok(()) => {
+                        set_message.set(Some(Ok(format!("{login} unlocked"))));
+                        admins.refetch();
+                    }
+                    Err(e) => set_message.set(Some(Err(e))),
+                }
+            });
+        }
+    };
+    let save_password = {
+        let (path, login) = (path.clone(), login.clone());
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            let (path, login) = (format!("{path}/password"), login.clone());
+            let body = NewAdminPassword { password: new_password.get_untracked() };
+            new_password.set(String::new());
+            spawn_local(async move {
+                match api::put_no_content(&path, &body).await {
+                    Ok(()) => {
+                        mode.set(AdminRowMode::Idle);
+                        set_message.set(Some(Ok(format!("password of {login} changed; their sessions are ended"))));
+                        admins.refetch();
+                    }
+                    Err(e) => set_message.set(Some(Err(e))),
+                }
+            });
+        }
+    };
+    let confirmed = {
+        let login = login.clone();
+        move || typed.with(|t| t.trim() == login)
+    };
+    let delete = {
+        let (path, login, confirmed) = (path.clone(), login.clone(), confirmed.clone());
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            if !confirmed() || busy.get_untracked() {
+                return;
+            }
+            busy.set(true);
+            let (path, login) = (path.clone(), login.clone());
+            spawn_local(async move {
+                let answer = api::delete(&path).await;
+                busy.set(false);
+                match answer {
+                    Ok(()) => {
+                        set_message.set(Some(Ok(format!("{login} deleted"))));
+                        admins.refetch();
+                    }
+                    Err(e) => set_message.set(Some(Err(e))),
+                }
+            });
+        }
+    };
+    let locked = admin.locked;
+    view! {
+        <tr data-testid="admin-row" data-login=admin.login.clone()>
+            <td>{admin.login.clone()}</td>
+            <td>{admin.role.as_str()}</td>
+            <td>
+                {if locked {
+                    view! { <span class="badge fail">"locked"</span> }.into_any()
+                } else {
+                    view! { <span class="badge ok">"active"</span> }.into_any()
+                }}
+            </td>
+            <td class="nowrap">{cells::time(admin.created_at)}</td>
+            <td class="nowrap actions">
+                <button type="button" class="small" data-testid="admin-reset" on:click=move |_| toggle(AdminRowMode::Password)>
+                    "Reset password"
+                </button>
+                {locked.then(|| view! {
+                    <button type="button" class="small" data-testid="admin-unlock" on:click=unlock.clone()>"Unlock"</button>
+                })}
+                <button type="button" class="small danger" data-testid="admin-delete" on:click=move |_| toggle(AdminRowMode::Delete)>
+                    "Delete"
+                </button>
+            </td>
+        </tr>
+        {move || match mode.get() {
+            AdminRowMode::Idle => ().into_any(),
+            AdminRowMode::Password => view! {
+                <tr class="row-detail">
+                    <td colspan="5">
+                        <form class="filters" on:submit=save_password.clone()>
+                            <label class="inline-field">
+                                <span>"New password (12 characters or more; ends their sessions)"</span>
+                                <input
+                                    type="password"
+                                    required
+                                    minlength="12"
+                                    autocomplete="new-password"
+                                    data-testid="admin-new-password"
+                                    prop:value=move || new_password.get()
+                                    on:input=move |e| new_password.set(event_target_value(&e))
+                                />
+                            </label>
+                            <button type="submit" data-testid="admin-password-save">"Set password"</button>
+                        </form>
+                    </td>
+                </tr>
+            }.into_any(),
+            AdminRowMode::Delete => {
+                let confirmed = confirmed.clone();
+                view! {
+                    <tr class="row-detail">
+                        <td colspan="5">
+                            <form class="filters" on:submit=delete.clone()>
+                                <label class="inline-field">
+                                    <span>"Type " <code>{login.clone()}</code> " to delete this administrator and end their sessions"</span>
+                                    <input
+                                        type="text"
+                                        autocomplete="off"
+                                        data-testid="admin-delete-confirm-input"
+                                        prop:value=move || typed.get()
+                                        on:input=move |e| typed.set(event_target_value(&e))
+                                    />
+                                </label>
+                                <button
+                                    type="submit"
+                                    class="danger"
+                                    data-testid="admin-delete-confirm"
+                                    prop:disabled=move || !confirmed() || busy.get()
+                                >
+                                    "Delete administrator"
+                                </button>
+                            </form>
+                        </td>
+                    </tr>
+                }.into_any()
+            }
+        }}
+    }
 }

@@ -6,6 +6,7 @@
 //! authenticates every request and checks it against the one table of [`policy`]; handlers
 //! then take a [`Principal`] to know who acts.
 
+pub mod admins;
 pub mod apps;
 pub mod oauth;
 pub mod password;

@@ -82,6 +82,11 @@ pub const POLICY: &[(&str, &str, Access)] = &[
     ("POST", "/api/v1/auth/logout", Admin),
     ("GET", "/api/v1/auth/me", Admin),
     ("PUT", "/api/v1/auth/me/preferences", Admin),
+    ("GET", "/api/v1/admins", Sysadmin),
+    ("POST", "/api/v1/admins", Sysadmin),
+    ("PUT", "/api/v1/admins/{login}/password", Sysadmin),
+    ("POST", "/api/v1/admins/{login}/unlock", Sysadmin),
+    ("DELETE", "/api/v1/admins/{login}", Sysadmin),
     // OAuth applications, managed by sysadmins.
     ("GET", "/api/v1/oauth-apps", Sysadmin),
     ("POST", "/api/v1/oauth-apps", Sysadmin),

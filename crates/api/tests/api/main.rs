@@ -2,6 +2,7 @@
 //! SQLite and on PostgreSQL (`TEST_DATABASE_URL`).
 
 mod access;
+mod admins;
 mod calls;
 mod chat;
 mod common;
