@@ -1,7 +1,9 @@
 //! Dashboard rollups: what the dashboard counts, pre-aggregated on write so that it reads a few
 //! thousand rows whatever the size of the events log.
 //!
-//! - `event_counts`: events per type per quarter hour (`bucket` = unix seconds / 900).
+//! - `event_counts`: events per type per quarter hour (`bucket` = unix seconds / 900), and
+//!   `event_counts_hourly` the same per hour (a day reads whole hours there, quarter hours only
+//!   at its edges).
 //! - `user_activity`: per UTC day (`day` = unix seconds / 86400) and user, one bit per quarter
 //!   hour of that day in which the user was active (a successful `login` or `authorize` of a user,
 //!   not an administrator): quarters 0-47 in `early`, 48-95 in `late`.
@@ -28,9 +30,11 @@ use diesel::upsert::excluded;
 
 use crate::DbConnection;
 use crate::report::Predicate;
-use crate::schema::{event_counts, events, settings, user_activity};
+use crate::schema::{event_counts, event_counts_hourly, events, settings, user_activity};
 
 pub const BUCKET_SECS: i64 = 900;
+pub const HOUR_SECS: i64 = 3600;
+const QUARTERS_PER_HOUR: i64 = HOUR_SECS / BUCKET_SECS;
 pub const DAY_SECS: i64 = 86_400;
 /// Quarter hours kept in each of `early` and `late`.
 const HALF: i64 = 48;
@@ -91,6 +95,14 @@ struct CountRow<'a> {
 }
 
 #[derive(Insertable)]
+#[diesel(table_name = event_counts_hourly)]
+struct HourRow<'a> {
+    hour: i64,
+    event_type: &'a str,
+    n: i64,
+}
+
+#[derive(Insertable)]
 #[diesel(table_name = user_activity)]
 struct ActivityRow<'a> {
     day: i64,
@@ -112,7 +124,7 @@ pub fn add<'a>(conn: &mut DbConnection, entries: impl IntoIterator<Item = Entry<
             bits.1 |= late;
         }
     }
-    add_counts(conn, counts.iter().map(|(&(bucket, event_type), &n)| CountRow { bucket, event_type, n }))?;
+    add_counts(conn, &counts)?;
     merge_activity(
         conn,
         activity.iter().map(|(&(day, user_id), &(early, late))| ActivityRow { day, user_id, early, late }),
@@ -137,17 +149,30 @@ macro_rules! upsert_all {
                 }
             }
         }
-        Ok(())
+        QueryResult::Ok(())
     }};
 }
 
-/// Adds `n` (negative to subtract) to each row's count.
-fn add_counts<'a>(conn: &mut DbConnection, rows: impl Iterator<Item = CountRow<'a>>) -> QueryResult<()> {
-    upsert_all!(conn, rows.collect::<Vec<_>>(), |values| diesel::insert_into(event_counts::table)
+/// Adds `n` (negative to subtract) to the count of each (quarter hour, type), and to its hour's.
+fn add_counts(conn: &mut DbConnection, quarters: &BTreeMap<(i64, &str), i64>) -> QueryResult<()> {
+    let mut hours: BTreeMap<(i64, &str), i64> = BTreeMap::new();
+    for (&(bucket, event_type), &n) in quarters {
+        *hours.entry((bucket.div_euclid(QUARTERS_PER_HOUR), event_type)).or_default() += n;
+    }
+    let rows: Vec<CountRow<'_>> =
+        quarters.iter().map(|(&(bucket, event_type), &n)| CountRow { bucket, event_type, n }).collect();
+    upsert_all!(conn, rows, |values| diesel::insert_into(event_counts::table)
         .values(values)
         .on_conflict((event_counts::bucket, event_counts::event_type))
         .do_update()
-        .set(event_counts::n.eq(event_counts::n + excluded(event_counts::n))))
+        .set(event_counts::n.eq(event_counts::n + excluded(event_counts::n))))?;
+    let rows: Vec<HourRow<'_>> =
+        hours.iter().map(|(&(hour, event_type), &n)| HourRow { hour, event_type, n }).collect();
+    upsert_all!(conn, rows, |values| diesel::insert_into(event_counts_hourly::table)
+        .values(values)
+        .on_conflict((event_counts_hourly::hour, event_counts_hourly::event_type))
+        .do_update()
+        .set(event_counts_hourly::n.eq(event_counts_hourly::n + excluded(event_counts_hourly::n))))
 }
 
 /// ORs each row's bits into what is stored.
@@ -201,12 +226,18 @@ impl Removal {
         else {
             return Ok(());
         };
-        add_counts(
-            conn,
-            self.counts.iter().map(|(bucket, event_type, n)| CountRow { bucket: *bucket, event_type, n: -n }),
-        )?;
+        let gone: BTreeMap<(i64, &str), i64> =
+            self.counts.iter().map(|(bucket, event_type, n)| ((*bucket, event_type.as_str()), -n)).collect();
+        add_counts(conn, &gone)?;
         diesel::delete(
             event_counts::table.filter(event_counts::bucket.between(first, last)).filter(event_counts::n.le(0)),
+        )
+        .execute(conn)?;
+        let (first, last) = (first.div_euclid(QUARTERS_PER_HOUR), last.div_euclid(QUARTERS_PER_HOUR));
+        diesel::delete(
+            event_counts_hourly::table
+                .filter(event_counts_hourly::hour.between(first, last))
+                .filter(event_counts_hourly::n.le(0)),
         )
         .execute(conn)?;
 
@@ -287,12 +318,17 @@ fn rebuild_tables(conn: &mut DbConnection) -> QueryResult<()> {
         conn.batch_execute("LOCK TABLE events IN SHARE MODE")?;
     }
     diesel::delete(event_counts::table).execute(conn)?;
+    diesel::delete(event_counts_hourly::table).execute(conn)?;
     diesel::delete(user_activity::table).execute(conn)?;
     let active: Vec<String> = ACTIVE_USER_EVENTS.iter().map(|t| format!("'{}'", t.as_str())).collect();
     let (bucket, day, quarter) = (sql_of.floor_div(BUCKET_SECS), sql_of.floor_div(DAY_SECS), sql_of.quarter_of_day());
     let bit = |q: &str| sql_of.bit(q);
     conn.batch_execute(&format!(
         "INSERT INTO event_counts (bucket, type, n) SELECT {bucket}, type, COUNT(*) FROM events GROUP BY 1, 2;
+         INSERT INTO event_counts_hourly (hour, type, n)
+         SELECT (bucket - ((bucket % {QUARTERS_PER_HOUR}) + {QUARTERS_PER_HOUR}) % {QUARTERS_PER_HOUR}) / {QUARTERS_PER_HOUR},
+                type, SUM(n)
+         FROM event_counts GROUP BY 1, 2;
          INSERT INTO user_activity (day, user_id, early, late)
          SELECT d, user_id,
                 SUM(CASE WHEN q < {HALF} THEN {early} ELSE 0 END),
@@ -325,23 +361,38 @@ struct SpanUsers {
 }
 
 /// Events per type in each of `spans` (unix seconds `[from, to)`, whole quarter hours), in
-/// one query: the spans are a `VALUES` list joined to the bucket ranges.
+/// one query: whole hours from `event_counts_hourly`, the quarter hours at the edges from
+/// `event_counts`; the spans are `VALUES` lists joined to the bucket ranges.
 pub fn counts_per_span(conn: &mut DbConnection, spans: &[(i64, i64)]) -> QueryResult<Vec<BTreeMap<String, i64>>> {
     let mut out = vec![BTreeMap::new(); spans.len()];
     if spans.is_empty() {
         return Ok(out);
     }
-    let values: Vec<String> = spans
-        .iter()
-        .enumerate()
-        .map(|(i, (from, to))| format!("({i}, {}, {})", from.div_euclid(BUCKET_SECS), to.div_euclid(BUCKET_SECS)))
-        .collect();
+    // An empty VALUES list is not SQL: a row that selects nothing stands in.
+    let (mut quarters, mut hours) = (vec!["(-1, 0, 0)".to_owned()], vec!["(-1, 0, 0)".to_owned()]);
+    for (i, &(from, to)) in spans.iter().enumerate() {
+        let (q_from, q_to) = (from.div_euclid(BUCKET_SECS), to.div_euclid(BUCKET_SECS));
+        let (h_from, h_to) = ((from + HOUR_SECS - 1).div_euclid(HOUR_SECS), to.div_euclid(HOUR_SECS));
+        if h_from < h_to {
+            hours.push(format!("({i}, {h_from}, {h_to})"));
+            quarters.push(format!("({i}, {q_from}, {})", h_from * QUARTERS_PER_HOUR));
+            quarters.push(format!("({i}, {}, {q_to})", h_to * QUARTERS_PER_HOUR));
+        } else {
+            quarters.push(format!("({i}, {q_from}, {q_to})"));
+        }
+    }
     let rows: Vec<SpanCount> = diesel::sql_query(format!(
-        "WITH d (i, lo, hi) AS (VALUES {})
-         SELECT CAST(d.i AS BIGINT) AS i, c.type AS event_type, CAST(SUM(c.n) AS BIGINT) AS n
-         FROM d JOIN event_counts c ON c.bucket >= d.lo AND c.bucket < d.hi
-         GROUP BY d.i, c.type",
-        values.join(", ")
+        "WITH q (i, lo, hi) AS (VALUES {}), h (i, lo, hi) AS (VALUES {})
+         SELECT CAST(i AS BIGINT) AS i, event_type, CAST(SUM(n) AS BIGINT) AS n FROM (
+             SELECT q.i AS i, c.type AS event_type, c.n AS n
+             FROM q JOIN event_counts c ON c.bucket >= q.lo AND c.bucket < q.hi
+             UNION ALL
+             SELECT h.i AS i, c.type AS event_type, c.n AS n
+             FROM h JOIN event_counts_hourly c ON c.hour >= h.lo AND c.hour < h.hi
+         ) AS parts
+         GROUP BY i, event_type",
+        quarters.join(", "),
+        hours.join(", ")
     ))
     .load(conn)?;
     for row in rows {
@@ -352,27 +403,44 @@ pub fn counts_per_span(conn: &mut DbConnection, spans: &[(i64, i64)]) -> QueryRe
     Ok(out)
 }
 
-/// Distinct active users in each of `spans` (unix seconds, whole quarter hours), in one query.
+/// Distinct active users in each of `spans` (unix seconds, whole quarter hours), in at most
+/// two queries: a span that is one whole UTC day counts its rows (a user has one row a day);
+/// the others count distinct users over the masked rows of the UTC days they touch.
 pub fn active_users_per_span(conn: &mut DbConnection, spans: &[(i64, i64)]) -> QueryResult<Vec<u64>> {
     let mut out = vec![0; spans.len()];
-    let values: Vec<String> = spans
-        .iter()
-        .enumerate()
-        .flat_map(|(i, &(from, to))| {
-            day_masks(from, to).into_iter().map(move |(day, early, late)| format!("({i}, {day}, {early}, {late})"))
-        })
-        .collect();
-    if values.is_empty() {
-        return Ok(out);
+    let full = mask(0, HALF);
+    let (mut whole, mut parts) = (Vec::new(), Vec::new());
+    for (i, &(from, to)) in spans.iter().enumerate() {
+        match day_masks(from, to).as_slice() {
+            [(day, early, late)] if *early == full && *late == full => whole.push(format!("({i}, {day})")),
+            masks => parts.extend(masks.iter().map(|(day, early, late)| format!("({i}, {day}, {early}, {late})"))),
+        }
     }
-    let rows: Vec<SpanUsers> = diesel::sql_query(format!(
-        "WITH d (i, day, early, late) AS (VALUES {})
-         SELECT CAST(d.i AS BIGINT) AS i, COUNT(DISTINCT u.user_id) AS n
-         FROM d JOIN user_activity u ON u.day = d.day AND ((u.early & d.early) <> 0 OR (u.late & d.late) <> 0)
-         GROUP BY d.i",
-        values.join(", ")
-    ))
-    .load(conn)?;
+    let mut rows: Vec<SpanUsers> = Vec::new();
+    if !whole.is_empty() {
+        rows.extend(
+            diesel::sql_query(format!(
+                "WITH d (i, day) AS (VALUES {})
+                 SELECT CAST(d.i AS BIGINT) AS i, COUNT(*) AS n
+                 FROM d JOIN user_activity u ON u.day = d.day
+                 GROUP BY d.i",
+                whole.join(", ")
+            ))
+            .load::<SpanUsers>(conn)?,
+        );
+    }
+    if !parts.is_empty() {
+        rows.extend(
+            diesel::sql_query(format!(
+                "WITH d (i, day, early, late) AS (VALUES {})
+                 SELECT CAST(d.i AS BIGINT) AS i, COUNT(DISTINCT u.user_id) AS n
+                 FROM d JOIN user_activity u ON u.day = d.day AND ((u.early & d.early) <> 0 OR (u.late & d.late) <> 0)
+                 GROUP BY d.i",
+                parts.join(", ")
+            ))
+            .load::<SpanUsers>(conn)?,
+        );
+    }
     for row in rows {
         if let Some(n) = usize::try_from(row.i).ok().and_then(|i| out.get_mut(i)) {
             *n = row.n.max(0) as u64;

@@ -299,6 +299,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    event_counts_hourly (hour, event_type) {
+        hour -> BigInt,
+        #[sql_name = "type"]
+        event_type -> Text,
+        n -> BigInt,
+    }
+}
+
+diesel::table! {
     user_activity (day, user_id) {
         day -> BigInt,
         user_id -> Text,
@@ -338,5 +347,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     settings,
     ingest_keys,
     event_counts,
+    event_counts_hourly,
     user_activity,
 );
