@@ -6,8 +6,8 @@ sysadmin; FUZZ_SCOPES: the scopes of an app's token) and reads what each operati
   - `[{}]`: public;
   - `[{"oauth2": [scope]}, {"session": []}]`: an app holding the scope, or an administrator whose
     role holds it (sysadmin: every scope; security: every `:read`);
-  - `[{"session": []}]`: administrators only; the operations of the tags `settings` and
-    `oauth-apps` are for sysadmins only.
+  - `[{"session": []}]`: administrators only; the operations of the tags `settings`, `oauth-apps`
+    and `admins` are for sysadmins only.
 A caller the policy refuses must get 401 (no credentials) or 403 (credentials that do not allow
 it), never an answer with data; a caller it allows must not get 401 or 403.
 """
@@ -19,7 +19,7 @@ import schemathesis
 
 CALLER = os.environ.get("FUZZ_CALLER", "")
 SCOPES = set(os.environ.get("FUZZ_SCOPES", "").split())
-SYSADMIN_TAGS = {"settings", "oauth-apps"}
+SYSADMIN_TAGS = {"settings", "oauth-apps", "admins"}
 
 
 def allowed(operation):
