@@ -283,7 +283,8 @@ fn store_locks(db: &str, run: &str, n: usize) {
     let t0 = chrono::DateTime::parse_from_rfc3339("2026-11-20T08:00:00Z").expect("time").to_utc();
     let evs: Vec<NewEvent> = (0..n)
         .map(|i| {
-            let mut e = NewEvent::new(t0 + chrono::Duration::seconds(i as i64), confreports_types::EventType::Lock, true);
+            let mut e =
+                NewEvent::new(t0 + chrono::Duration::seconds(i as i64), confreports_types::EventType::Lock, true);
             e.user_id = Some(format!("u{}@corp", i % 500));
             e.description = Some(format!("locked {run} number {i}"));
             e
