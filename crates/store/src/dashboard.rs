@@ -100,10 +100,12 @@ fn figures_counted(
     };
 
     // The sessions and recordings started in the range, read once and put in their days here.
-    let mut started: Vec<NaiveDateTime> = call_sessions::table
+    // (start, end) of the sessions started in the range: their days' calls, and the peaks.
+    let sessions: Vec<(NaiveDateTime, Option<NaiveDateTime>)> = call_sessions::table
         .filter(call_sessions::started_at.ge(rf).and(call_sessions::started_at.lt(rt)))
-        .select(call_sessions::started_at)
+        .select((call_sessions::started_at, call_sessions::ended_at))
         .load(conn)?;
+    let mut started: Vec<NaiveDateTime> = sessions.iter().map(|s| s.0).collect();
     started.sort_unstable();
     let mut recorded: Vec<(NaiveDateTime, i64)> = recordings::table
         .filter(recordings::started_at.ge(rf).and(recordings::started_at.lt(rt)))
@@ -139,7 +141,7 @@ fn figures_counted(
     }
     totals.recording_bytes_total = stored;
 
-    for (fig, peak) in out.iter_mut().zip(peaks(conn, days, range_from, range_to, now)?) {
+    for (fig, peak) in out.iter_mut().zip(peaks(conn, days, sessions, rf, now)?) {
         fig.peak_concurrent_sessions = peak;
         totals.peak_concurrent_sessions = totals.peak_concurrent_sessions.max(peak);
     }
@@ -191,19 +193,15 @@ fn recording_bytes_before(conn: &mut DbConnection, to: NaiveDateTime) -> QueryRe
 }
 
 /// The most sessions running at once on each day. A session runs over `[started_at,
-/// ended_at)`; one still running counts until `now`.
+/// ended_at)`; one still running counts until `now`. `spans` are the sessions started in the
+/// range (from `rf`); those started before it and still running at its start are added here.
 fn peaks(
     conn: &mut DbConnection,
     days: &[Day],
-    range_from: DateTime<Utc>,
-    range_to: DateTime<Utc>,
+    mut spans: Vec<(NaiveDateTime, Option<NaiveDateTime>)>,
+    rf: NaiveDateTime,
     now: DateTime<Utc>,
 ) -> QueryResult<Vec<u64>> {
-    let (rf, rt) = (to_db_time(range_from), to_db_time(range_to));
-    let mut spans: Vec<(NaiveDateTime, Option<NaiveDateTime>)> = call_sessions::table
-        .filter(call_sessions::started_at.ge(rf).and(call_sessions::started_at.lt(rt)))
-        .select((call_sessions::started_at, call_sessions::ended_at))
-        .load(conn)?;
     spans.extend(
         call_sessions::table
             .filter(call_sessions::ended_at.gt(rf).or(call_sessions::ended_at.is_null()))
