@@ -269,39 +269,91 @@ pub struct EventFilter {
 type Predicate = crate::report::Predicate<events::table>;
 
 /// Which search index the database has for `q` (see the `search_index` migrations).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum SearchIndex {
     /// PostgreSQL: a trigram GIN index that its planner uses for the `LIKE` itself.
     Planner,
-    /// SQLite: the FTS5 trigram table `events_fts`, asked explicitly.
-    Fts5,
+    /// SQLite: the FTS5 trigram table `events_fts`, asked explicitly: one FTS5 query per word
+    /// of `q` that the index can narrow ([`fts5_query`]).
+    Fts5(Vec<String>),
 }
 
 impl SearchIndex {
-    fn of(conn: &DbConnection) -> Self {
+    fn of(conn: &mut DbConnection, filter: &EventFilter) -> QueryResult<Self> {
         match conn {
-            DbConnection::Postgres(_) => SearchIndex::Planner,
-            DbConnection::Sqlite(_) => SearchIndex::Fts5,
+            DbConnection::Postgres(_) => Ok(SearchIndex::Planner),
+            DbConnection::Sqlite(c) => {
+                let mut queries = Vec::new();
+                for word in &filter.common.words {
+                    queries.extend(fts5_query(c, word)?);
+                }
+                Ok(SearchIndex::Fts5(queries))
+            }
         }
     }
 }
 
+/// Of a word's trigrams, the index is asked for rows holding this many of the rarest.
+const FTS5_TRIGRAMS: usize = 3;
+/// A trigram held by this many rows or more narrows too little to be worth asking: reading the
+/// candidates would cost more than the `LIKE` on the rows themselves.
+const FTS5_COMMON: i64 = 20_000;
+
+#[derive(QueryableByName)]
+struct Held {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// The FTS5 query narrowing the rows to candidates for `word`, or `None` where the index does
+/// not help. FTS5 answers `LIKE '%word%'` by intersecting the rows of every trigram of the
+/// word, and for a word like `u1999@corp.example` most of them (`@co`, `cor`, `.ex`...) are in
+/// every row: reading those lists was most of the search's time. So each trigram is first
+/// counted, reading at most [`FTS5_COMMON`] rows, and only the rarest few are asked for. The
+/// `LIKE` still decides, so the answer is the same with or without the index. Trigrams need
+/// three characters; `%`, `_` and `\` would need an ESCAPE clause, which the index does not take.
+fn fts5_query(conn: &mut diesel::SqliteConnection, word: &str) -> QueryResult<Option<String>> {
+    use diesel::sql_types::{BigInt, Text};
+    if word.chars().count() < 3 || word.contains(['%', '_', '\\']) {
+        return Ok(None);
+    }
+    let chars: Vec<char> = word.chars().collect();
+    let mut trigrams: Vec<String> = chars.windows(3).map(|w| w.iter().collect()).collect();
+    trigrams.sort_unstable();
+    trigrams.dedup();
+    let mut held = Vec::with_capacity(trigrams.len());
+    for t in trigrams {
+        let phrase = format!("\"{}\"", t.replace('"', "\"\""));
+        let n = diesel::sql_query(
+            "SELECT COUNT(*) AS n FROM (SELECT rowid FROM events_fts WHERE events_fts MATCH ? LIMIT ?)",
+        )
+        .bind::<Text, _>(&phrase)
+        .bind::<BigInt, _>(FTS5_COMMON)
+        .get_result::<Held>(conn)?
+        .n;
+        held.push((n, phrase));
+    }
+    held.sort_unstable();
+    if held.first().is_none_or(|(n, _)| *n >= FTS5_COMMON) {
+        return Ok(None);
+    }
+    let rarest: Vec<String> =
+        held.into_iter().take(FTS5_TRIGRAMS).filter(|(n, _)| *n < FTS5_COMMON).map(|(_, p)| p).collect();
+    Ok(Some(rarest.join(" AND ")))
+}
+
 /// The WHERE clause of the selection; list, count, export and delete all use this one.
-fn predicate(filter: &EventFilter, index: SearchIndex) -> Predicate {
+fn predicate(filter: &EventFilter, index: &SearchIndex) -> Predicate {
     let mut p = common_predicate!(events::time, events::search, &filter.common);
-    if index == SearchIndex::Fts5 {
+    if let SearchIndex::Fts5(queries) = index {
         // The trigram index narrows the rows to its candidates; the LIKE above still decides.
-        // It holds trigrams, so shorter words gain nothing; `%`, `_` and `\` would need an
-        // ESCAPE clause, which the index does not take.
-        for word in &filter.common.words {
-            if word.chars().count() >= 3 && !word.contains(['%', '_', '\\']) {
-                let candidates = diesel::dsl::sql::<diesel::sql_types::Bool>(
-                    "events.id IN (SELECT rowid FROM events_fts WHERE events_fts.search LIKE ",
-                )
-                .bind::<diesel::sql_types::Text, _>(format!("%{word}%"))
-                .sql(")");
-                p = Box::new(p.and(candidates));
-            }
+        for query in queries {
+            let candidates = diesel::dsl::sql::<diesel::sql_types::Bool>(
+                "events.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ",
+            )
+            .bind::<diesel::sql_types::Text, _>(query.clone())
+            .sql(")");
+            p = Box::new(p.and(candidates));
         }
     }
     if !filter.types.is_empty() {
@@ -340,11 +392,8 @@ impl Report for EventsReport {
         after: Option<&Cursor>,
         limit: i64,
     ) -> QueryResult<Vec<Event>> {
-        let q = events::table
-            .filter(predicate(filter, SearchIndex::of(conn)))
-            .into_boxed()
-            .select(EventRow::as_select())
-            .limit(limit);
+        let index = SearchIndex::of(conn, filter)?;
+        let q = events::table.filter(predicate(filter, &index)).into_boxed().select(EventRow::as_select()).limit(limit);
         let after_id = after.map(|c| cursor_int(&c.id)).transpose()?;
         let dir = sort.direction;
         let q = match sort.field {
@@ -369,13 +418,14 @@ impl Report for EventsReport {
     }
 
     fn count(conn: &mut DbConnection, filter: &EventFilter) -> QueryResult<i64> {
-        events::table.filter(predicate(filter, SearchIndex::of(conn))).count().get_result(conn)
+        let index = SearchIndex::of(conn, filter)?;
+        events::table.filter(predicate(filter, &index)).count().get_result(conn)
     }
 
     fn delete(conn: &mut DbConnection, filter: &EventFilter) -> QueryResult<usize> {
-        let index = SearchIndex::of(conn);
-        let removal = rollups::Removal::measure(conn, || predicate(filter, index))?;
-        let deleted = diesel::delete(events::table.filter(predicate(filter, index))).execute(conn)?;
+        let index = SearchIndex::of(conn, filter)?;
+        let removal = rollups::Removal::measure(conn, || predicate(filter, &index))?;
+        let deleted = diesel::delete(events::table.filter(predicate(filter, &index))).execute(conn)?;
         removal.apply(conn)?;
         Ok(deleted)
     }
