@@ -97,13 +97,21 @@ pub fn ensure_first_admin(conn: &mut DbConnection) -> anyhow::Result<()> {
     }
     let secret = password::generate();
     let hash = password::hash(&secret).map_err(|e| anyhow::anyhow!("hashing: {e}"))?;
-    conn.transaction(|conn| {
+    let created = conn.transaction(|conn| {
         access::create_admin(conn, "admin", "sysadmin", &hash, to_db_time(Utc::now()))?;
         events::insert(
             conn,
             &[cli_event(EventType::Activation, "admin", "sysadmin", "first administrator created at start-up".into())],
         )
-    })?;
+    });
+    match created {
+        Ok(_) => {}
+        // Another node starting at the same moment created it (and showed its password).
+        Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {
+            return Ok(());
+        }
+        Err(e) => return Err(e.into()),
+    }
     eprintln!();
     eprintln!("  ┌─────────────────────────────────────────────────────────────────────┐");
     eprintln!("  │ First start: sign in as `admin` with password {secret:<22}│");

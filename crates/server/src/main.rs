@@ -45,6 +45,8 @@ enum Command {
         recording_max_bytes: u64,
         #[command(flatten)]
         auth: AuthArgs,
+        #[command(flatten)]
+        housekeeping: HousekeepingArgs,
     },
     /// Delete what the retention settings say has expired (recordings, endpoints) and print it.
     Purge,
@@ -106,6 +108,18 @@ enum Command {
     },
 }
 
+/// The background work of one node; with several nodes on one PostgreSQL database, one of them
+/// (the holder of an advisory lock) does it.
+#[derive(Debug, Clone, clap::Args)]
+struct HousekeepingArgs {
+    /// Seconds between housekeeping rounds (expired account locks, sessions, revoked tokens).
+    #[arg(long, env = "CONFREPORTS_HOUSEKEEPING_SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    housekeeping_seconds: u64,
+    /// Seconds between runs of the recording and endpoint retention.
+    #[arg(long, env = "CONFREPORTS_RETENTION_SECONDS", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..))]
+    retention_seconds: u64,
+}
+
 /// Sign-in protection and access tokens.
 #[derive(Debug, clap::Args)]
 struct AuthArgs {
@@ -124,6 +138,11 @@ struct AuthArgs {
     /// Lifetime of access tokens in seconds (at most 900).
     #[arg(long, env = "CONFREPORTS_TOKEN_TTL", default_value_t = 600, value_parser = clap::value_parser!(i64).range(60..=900))]
     token_ttl: i64,
+    /// Seconds an authenticated caller is remembered without asking the database again; a
+    /// sign-out or revocation made on another node holds here after at most this long (0: ask
+    /// the database on every request).
+    #[arg(long, env = "CONFREPORTS_AUTH_CACHE_SECONDS", default_value_t = 2, value_parser = clap::value_parser!(u64).range(0..=60))]
+    auth_cache_seconds: u64,
 }
 
 impl AuthArgs {
@@ -134,6 +153,7 @@ impl AuthArgs {
             throttle_base_ms: self.login_delay_ms,
             token_issuer: self.token_issuer.clone(),
             token_ttl_seconds: self.token_ttl,
+            cache_ttl: std::time::Duration::from_secs(self.auth_cache_seconds),
             ..AuthSettings::default()
         }
     }
@@ -216,10 +236,10 @@ fn main() -> anyhow::Result<()> {
             let pool = confreports_store::open_pool(&database_url, 1).context("opening the database")?;
             app_cmd::run(&mut *pool.get()?, command)
         }
-        Command::Serve { bind, web_dir, workers, recording_max_bytes, auth } => {
+        Command::Serve { bind, web_dir, workers, recording_max_bytes, auth, housekeeping } => {
             let auth = Auth::new(auth.settings(), &cli.data_dir).context("loading the token signing key")?;
             let dirs = (cli.data_dir.join("files"), cli.data_dir.join("recordings"), recording_max_bytes);
-            serve(&database_url, &bind, web_dir, dirs, workers, auth)
+            serve(&database_url, &bind, web_dir, dirs, workers, auth, housekeeping)
         }
         Command::Simulate { url, client_id, client_secret_stdin, rate, duration, batch } => {
             anyhow::ensure!(client_secret_stdin, "pass --client-secret-stdin and the secret on stdin");
@@ -252,7 +272,11 @@ fn serve(
     (files_dir, recordings_dir, recording_max_bytes): (PathBuf, PathBuf, u64),
     workers: Option<usize>,
     auth: std::sync::Arc<Auth>,
+    housekeeping_args: HousekeepingArgs,
 ) -> anyhow::Result<()> {
+    let leadership = confreports_store::leader::Leadership::new(
+        confreports_store::DbUrl::parse(database_url).context("the database URL")?,
+    );
     let pool = confreports_store::open_pool(database_url, 16).context("opening the database")?;
     admin::ensure_first_admin(&mut *pool.get()?)?;
     let web_dir = if web_dir.join("index.html").is_file() {
@@ -271,7 +295,12 @@ fn serve(
     };
     let workers = workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
     actix_web::rt::System::new().block_on(async move {
-        actix_web::rt::spawn(housekeeping(state.pool.clone(), state.recordings_dir.clone()));
+        actix_web::rt::spawn(housekeeping(
+            state.pool.clone(),
+            leadership,
+            state.recordings_dir.clone(),
+            housekeeping_args,
+        ));
         let server = actix_web::HttpServer::new(move || confreports_api::build(state.clone()))
             .workers(workers)
             .bind(bind)
@@ -283,37 +312,73 @@ fn serve(
     })
 }
 
-/// Every 30 s: records `unlock` for expired account locks and drops expired sessions and
-/// revoked-token entries. At most hourly (and at start): the recording retention.
-async fn housekeeping(pool: confreports_store::Pool, recordings_dir: Option<PathBuf>) {
-    const RETENTION_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
-    let mut tick = actix_web::rt::time::interval(std::time::Duration::from_secs(30));
+/// Every `--housekeeping-seconds` (30): records `unlock` for expired account locks and drops
+/// expired sessions and revoked-token entries; every `--retention-seconds` (hourly) and at start:
+/// the recording retention. With several nodes on one database, only the one that holds the
+/// housekeeping lock does this ([`Leadership`](confreports_store::leader::Leadership)); another
+/// takes over when it stops.
+async fn housekeeping(
+    pool: confreports_store::Pool,
+    mut leadership: confreports_store::leader::Leadership,
+    recordings_dir: Option<PathBuf>,
+    args: HousekeepingArgs,
+) {
+    let retention_every = std::time::Duration::from_secs(args.retention_seconds);
+    let mut tick = actix_web::rt::time::interval(std::time::Duration::from_secs(args.housekeeping_seconds));
     let mut last_retention: Option<std::time::Instant> = None;
+    let mut leading = false;
     loop {
         tick.tick().await;
         let pool = pool.clone();
-        let retention_due = last_retention.is_none_or(|t| t.elapsed() >= RETENTION_EVERY);
-        if retention_due {
-            last_retention = Some(std::time::Instant::now());
-        }
         let recordings_dir = recordings_dir.clone();
-        let done = actix_web::web::block(move || -> anyhow::Result<()> {
-            let mut conn = pool.get()?;
-            if retention_due && let Some(dir) = &recordings_dir {
-                let deleted = purge::recordings(&mut conn, dir)?;
-                if deleted > 0 {
-                    tracing::info!(deleted, "recordings deleted after the retention timeout");
+        let retention_due = last_retention.is_none_or(|t| t.elapsed() >= retention_every);
+        let done = actix_web::web::block(move || -> (confreports_store::leader::Leadership, anyhow::Result<bool>) {
+            let leads = match leadership.lead() {
+                Ok(leads) => leads,
+                Err(e) => return (leadership, Err(e.into())),
+            };
+            let work = || -> anyhow::Result<()> {
+                let mut conn = pool.get()?;
+                if retention_due && let Some(dir) = &recordings_dir {
+                    let deleted = purge::recordings(&mut conn, dir)?;
+                    tracing::info!(deleted, "recording retention ran");
                 }
-            }
-            confreports_api::auth::session::unlock_expired(&mut conn)?;
-            let now = confreports_store::report::to_db_time(chrono::Utc::now());
-            confreports_store::access::delete_expired_sessions(&mut conn, now)?;
-            confreports_store::access::purge_revoked_tokens(&mut conn, now)?;
-            Ok(())
+                confreports_api::auth::session::unlock_expired(&mut conn)?;
+                let now = confreports_store::report::to_db_time(chrono::Utc::now());
+                confreports_store::access::delete_expired_sessions(&mut conn, now)?;
+                confreports_store::access::purge_revoked_tokens(&mut conn, now)?;
+                Ok(())
+            };
+            let result = if leads { work().map(|()| true) } else { Ok(false) };
+            (leadership, result)
         })
         .await;
-        if let Ok(Err(e)) | Err(e) = done.map_err(anyhow::Error::from) {
-            tracing::warn!(error = %e, "housekeeping failed");
+        let result = match done {
+            Ok((back, result)) => {
+                leadership = back;
+                result
+            }
+            Err(e) => {
+                // The blocking pool is gone (shutting down): nothing more to do.
+                tracing::warn!(error = %e, "housekeeping stopped");
+                return;
+            }
+        };
+        match result {
+            Ok(leads) => {
+                if leads != leading {
+                    leading = leads;
+                    if leads {
+                        tracing::info!("this node leads the housekeeping (retention, expired sessions and locks)");
+                    } else {
+                        tracing::info!("another node leads the housekeeping");
+                    }
+                }
+                if leads && retention_due {
+                    last_retention = Some(std::time::Instant::now());
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "housekeeping failed"),
         }
     }
 }

@@ -15,6 +15,9 @@ use serde_json::{Value, json};
 
 const BIN: &str = env!("CARGO_BIN_EXE_confreports");
 
+#[path = "process/nodes.rs"]
+mod nodes;
+
 fn tag() -> String {
     format!("{:08x}", rand::rng().random::<u32>())
 }

@@ -99,10 +99,20 @@ impl DbUrl {
     }
 }
 
-/// Runs the pending migrations of the connection's dialect.
+/// `pg_advisory_lock` key held while migrating: "confrep" + 2.
+const MIGRATION_LOCK: i64 = 0x636f_6e66_7265_7002;
+
+/// Runs the pending migrations of the connection's dialect. On PostgreSQL, under an advisory
+/// lock: several nodes starting together migrate one after the other (the later ones find
+/// nothing pending) instead of racing to create the same tables.
 pub fn run_migrations(conn: &mut DbConnection) -> Result<(), StoreError> {
     let applied = match conn {
-        DbConnection::Postgres(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()),
+        DbConnection::Postgres(c) => {
+            c.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))?;
+            let applied = c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len());
+            c.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))?;
+            applied
+        }
         DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
     }
     .map_err(|e| StoreError::Migration(e.to_string()))?;

@@ -15,6 +15,7 @@ pub mod demo;
 pub mod endpoints;
 pub mod events;
 pub mod ingest;
+pub mod leader;
 pub mod recordings;
 pub mod records;
 pub mod report;

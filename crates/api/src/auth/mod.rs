@@ -8,6 +8,7 @@
 
 pub mod admins;
 pub mod apps;
+pub mod cache;
 pub mod oauth;
 pub mod password;
 pub mod policy;
@@ -57,6 +58,8 @@ pub struct AuthSettings {
     pub token_ttl_seconds: i64,
     /// Failed client authentications per client and per IP per minute before 429.
     pub client_failures_per_minute: u32,
+    /// How long an authenticated caller is remembered ([`cache`]); zero: never.
+    pub cache_ttl: std::time::Duration,
 }
 
 impl Default for AuthSettings {
@@ -72,6 +75,7 @@ impl Default for AuthSettings {
             token_audience: "confreports-api".into(),
             token_ttl_seconds: 600,
             client_failures_per_minute: 10,
+            cache_ttl: std::time::Duration::from_secs(2),
         }
     }
 }
@@ -87,6 +91,8 @@ pub struct Auth {
     pub login_throttle: throttle::Backoff<String>,
     /// Failed OAuth client authentications per client id and per IP.
     pub client_limiter: throttle::FailureLimiter,
+    /// Callers authenticated in the last seconds.
+    pub cache: cache::PrincipalCache,
 }
 
 impl Auth {
@@ -105,6 +111,7 @@ impl Auth {
             ),
             login_throttle: throttle::Backoff::new(settings.throttle_base_ms, settings.throttle_cap_ms, 0),
             client_limiter: throttle::FailureLimiter::new(settings.client_failures_per_minute),
+            cache: cache::PrincipalCache::new(settings.cache_ttl),
             settings,
             keys,
         }))
@@ -298,9 +305,15 @@ async fn authenticate(state: &AppState, cred: Credential) -> Result<Found, actix
         Credential::None => Ok(Found::Anonymous),
         Credential::Malformed => Ok(Found::BadToken),
         Credential::Bearer(token) => {
+            let key = cache::key("bearer", &token);
+            if let Some(p) = state.auth.cache.get(&key) {
+                return Ok(Found::Principal(p));
+            }
             let Ok(claims) = state.auth.keys.verify(&token) else {
                 return Ok(Found::BadToken);
             };
+            let ends_in =
+                std::time::Duration::from_secs(u64::try_from(claims.exp - Utc::now().timestamp()).unwrap_or(0));
             let pool = state.pool.clone();
             let found = web::block(move || -> Result<Found, crate::error::ApiError> {
                 let mut conn = pool.get()?;
@@ -321,9 +334,16 @@ async fn authenticate(state: &AppState, cred: Credential) -> Result<Found, actix
             })
             .await
             .map_err(crate::error::ApiError::from)??;
+            if let Found::Principal(p) = &found {
+                state.auth.cache.put(key, p.clone(), Some(ends_in));
+            }
             Ok(found)
         }
         Credential::Session(token) => {
+            let key = cache::key("session", &token);
+            if let Some(p) = state.auth.cache.get(&key) {
+                return Ok(Found::Principal(p));
+            }
             let pool = state.pool.clone();
             let hash = sha256_b64(&token);
             let csrf = csrf_token_for(&token);
@@ -336,6 +356,9 @@ async fn authenticate(state: &AppState, cred: Credential) -> Result<Found, actix
             })
             .await
             .map_err(crate::error::ApiError::from)??;
+            if let Found::Principal(p) = &found {
+                state.auth.cache.put(key, p.clone(), None);
+            }
             Ok(found)
         }
     }
@@ -345,8 +368,34 @@ fn is_safe(method: &Method) -> bool {
     matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
+/// Routes that, when they succeed, change who may do what (sign-out, token revocation,
+/// administrators, applications, one's preferences): the [`cache`] of callers is emptied after
+/// them, so that the change holds on this node at once.
+fn changes_access(method: &Method, pattern: &str) -> bool {
+    !is_safe(method)
+        && (pattern.starts_with("/api/v1/auth/")
+            || pattern.starts_with("/api/v1/admins")
+            || pattern.starts_with("/api/v1/oauth-apps")
+            || pattern == "/oauth2/revoke")
+}
+
 /// The middleware: authenticates the caller and applies the policy of the matched route.
 pub async fn guard(
+    req: ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    let changes = req.match_pattern().is_some_and(|p| changes_access(req.method(), &p));
+    let state = changes.then(|| req.app_data::<web::Data<AppState>>().cloned()).flatten();
+    let res = authorize(req, next).await?;
+    if let Some(state) = state
+        && res.status().is_success()
+    {
+        state.auth.cache.clear();
+    }
+    Ok(res)
+}
+
+async fn authorize(
     req: ServiceRequest,
     next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
 ) -> Result<ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {

@@ -68,9 +68,15 @@ impl TokenKeys {
                 let pem = key
                     .to_pkcs8_pem(ed25519_dalek::pkcs8::spki::der::pem::LineEnding::LF)
                     .map_err(|e| std::io::Error::other(e.to_string()))?;
-                write_private(&path, pem.as_bytes())?;
-                tracing::info!(path = %path.display(), "created the token signing key");
-                key
+                if write_private(&path, pem.as_bytes())? {
+                    tracing::info!(path = %path.display(), "created the token signing key");
+                    key
+                } else {
+                    // Another node sharing the data directory created it first: use theirs.
+                    let pem = std::fs::read_to_string(&path)?;
+                    SigningKey::from_pkcs8_pem(&pem)
+                        .map_err(|e| std::io::Error::other(format!("{}: {e}", path.display())))?
+                }
             }
             Err(e) => return Err(e),
         };
@@ -159,9 +165,18 @@ impl TokenKeys {
     }
 }
 
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// Writes `bytes` to `path` (mode 0600) whole or not at all: into a temporary file first, then
+/// linked into place, which fails when the file exists. `false`: it existed (nodes sharing a
+/// data directory may start together; the first one's key wins and no one reads half a key).
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<bool> {
     use std::os::unix::fs::OpenOptionsExt as _;
-    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
-    f.write_all(bytes)?;
-    f.sync_all()
+    let tmp = path.with_extension(format!("tmp-{}", crate::auth::random_token(6)));
+    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp)?;
+    let linked = f.write_all(bytes).and_then(|()| f.sync_all()).and_then(|()| std::fs::hard_link(&tmp, path));
+    let _ = std::fs::remove_file(&tmp);
+    match linked {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(e),
+    }
 }
