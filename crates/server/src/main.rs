@@ -112,13 +112,13 @@ enum Command {
 #[derive(Debug, Clone, clap::Args)]
 struct LimitArgs {
     /// Largest ingest body accepted, in bytes.
-    #[arg(long, env = "CONFREPORTS_INGEST_MAX_BYTES", default_value_t = confreports_api::ingest::IngestLimits::DEFAULT_MAX_BYTES, value_parser = clap::value_parser!(u64).range(1..).map(|v| v as usize))]
+    #[arg(long, env = "CONFREPORTS_INGEST_MAX_BYTES", default_value_t = confreports_api::ingest::IngestLimits::DEFAULT_MAX_BYTES, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     ingest_max_bytes: usize,
     /// Most records in one ingest batch.
-    #[arg(long, env = "CONFREPORTS_INGEST_MAX_RECORDS", default_value_t = confreports_api::ingest::IngestLimits::DEFAULT_MAX_RECORDS, value_parser = clap::value_parser!(u64).range(1..).map(|v| v as usize))]
+    #[arg(long, env = "CONFREPORTS_INGEST_MAX_RECORDS", default_value_t = confreports_api::ingest::IngestLimits::DEFAULT_MAX_RECORDS, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     ingest_max_records: usize,
     /// CSV exports one caller (administrator or OAuth application) may stream at once, per node.
-    #[arg(long, env = "CONFREPORTS_EXPORTS_PER_PRINCIPAL", default_value_t = confreports_api::limits::Limits::DEFAULT_EXPORTS_PER_PRINCIPAL, value_parser = clap::value_parser!(u64).range(1..).map(|v| v as usize))]
+    #[arg(long, env = "CONFREPORTS_EXPORTS_PER_PRINCIPAL", default_value_t = confreports_api::limits::Limits::DEFAULT_EXPORTS_PER_PRINCIPAL, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     exports_per_principal: usize,
     /// Seconds a client has to send a request's headers (408 after).
     #[arg(long, env = "CONFREPORTS_HEADER_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
