@@ -139,8 +139,7 @@ pub async fn body_idle_timeout(
             }
         }
     });
-    let boxed: std::pin::Pin<Box<dyn futures_util::Stream<Item = Result<web::Bytes, PayloadError>>>> =
-        Box::pin(stream);
+    let boxed: std::pin::Pin<Box<dyn futures_util::Stream<Item = Result<web::Bytes, PayloadError>>>> = Box::pin(stream);
     req.set_payload(Payload::from(boxed));
     let res = next.call(req).await?.map_into_boxed_body();
     if !fired.get() {

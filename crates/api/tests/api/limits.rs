@@ -41,7 +41,10 @@ fn ingest_request(app: &TestApp, content_type: &str) -> TestRequest {
 }
 
 /// `body` in chunks of `size` bytes, streamed without a `Content-Length`.
-fn chunks(body: Vec<u8>, size: usize) -> impl futures_util::Stream<Item = Result<Bytes, actix_http::error::PayloadError>> {
+fn chunks(
+    body: Vec<u8>,
+    size: usize,
+) -> impl futures_util::Stream<Item = Result<Bytes, actix_http::error::PayloadError>> {
     let parts: Vec<Result<Bytes, actix_http::error::PayloadError>> =
         body.chunks(size).map(|c| Ok(Bytes::copy_from_slice(c))).collect();
     futures_util::stream::iter(parts)
