@@ -118,6 +118,25 @@ both_backends! {
         assert_eq!(count(&app, "/api/v1/events/count?q=wombat").await, 5);
     }
 
+    async fn json_bodies_over_one_mib_are_413_with_or_without_length(db: TestDb) {
+        let app = app(&db).await;
+        let settings = || {
+            TestRequest::put()
+                .uri("/api/v1/settings")
+                .insert_header(("cookie", app.root.cookie.clone()))
+                .insert_header(("x-csrf-token", app.root.csrf.clone()))
+                .insert_header(("content-type", "application/json"))
+        };
+        let mut big = b"{\"endpoint_retention_days\": 7, \"pad\": \"".to_vec();
+        big.extend(std::iter::repeat_n(b'p', 1 << 20));
+        big.extend(b"\"}");
+        let res = app.send(settings().set_payload(big.clone())).await;
+        res.assert_status_problem(413);
+        assert!(res.text().contains("1048576"), "{}", res.text());
+        app.send_stream(settings(), chunks(big, 64 << 10)).await.assert_status_problem(413);
+        assert_eq!(app.get("/api/v1/settings").await.json()["endpoint_retention_days"], 180, "nothing changed");
+    }
+
     async fn a_stalled_body_is_408_and_stores_nothing(db: TestDb) {
         let limits = Limits::new(IngestLimits::default(), 2, Duration::from_millis(300));
         let app = app_with_limits(&db, test_settings(), limits).await;
