@@ -65,6 +65,8 @@ pub fn build(
     }
     app.default_service(web::to(not_found))
         .wrap(actix_web::middleware::from_fn(crate::auth::guard))
+        .wrap(actix_web::middleware::from_fn(crate::limits::query_length))
+        .wrap(actix_web::middleware::from_fn(crate::limits::body_idle_timeout))
         .wrap(Compress::default())
         .wrap_fn(|req, srv| {
             let swagger = req.path().starts_with("/swagger-ui/");

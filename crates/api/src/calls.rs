@@ -129,6 +129,8 @@ pub async fn count_calls(
          headers(("Content-Disposition" = String, description = "`attachment; filename=\"calls-<time>.csv\"`")),
          example = json!("id,title,conference_id,owner,mode,multicast,started_at,ended_at,duration_s,participants,connections,recorded\nsess-00412,Sprint review #5,conf-0005,user014@corp.example,symmetric,false,2026-11-24T12:00:00+03:00,2026-11-24T12:47:12+03:00,2832,7,9,true\n")),
         (status = 400, description = "A parameter is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "This caller already streams the most exports allowed at once (2 by default); retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json",
+         headers(("Retry-After" = u32, description = "Seconds to wait before retrying (5)"))),
     )
 )]
 #[get("/calls/export")]

@@ -98,6 +98,8 @@ pub async fn count_chat_messages(
          headers(("Content-Disposition" = String, description = "`attachment; filename=\"chat-messages-<time>.csv\"`")),
          example = json!("id,time,sender,sender_name,recipient,session_id,text\n5120,2026-11-24T23:07:00+03:00,ivanov@corp.example,Иван Иванов,,s-20261124-0042,Добрый день\n")),
         (status = 400, description = "A parameter is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "This caller already streams the most exports allowed at once (2 by default); retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json",
+         headers(("Retry-After" = u32, description = "Seconds to wait before retrying (5)"))),
     )
 )]
 #[get("/chat-messages/export")]

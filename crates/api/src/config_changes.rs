@@ -105,6 +105,8 @@ pub async fn count_config_changes(
          headers(("Content-Disposition" = String, description = "`attachment; filename=\"config-changes-<time>.csv\"`")),
          example = json!("id,time,actor,actor_type,object,object_type,parameter,before,after\n311,2026-11-24T23:07:00+03:00,admin,admin,conf-0007,conference,topic,Weekly sync,Weekly sync (new time)\n")),
         (status = 400, description = "A parameter is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "This caller already streams the most exports allowed at once (2 by default); retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json",
+         headers(("Retry-After" = u32, description = "Seconds to wait before retrying (5)"))),
     )
 )]
 #[get("/config-changes/export")]

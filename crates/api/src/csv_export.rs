@@ -11,6 +11,7 @@ use confreports_store::Pool;
 use confreports_store::report::page;
 use confreports_types::{CsvDelimiter, Sort};
 
+use crate::limits::ExportSlot;
 use crate::report::ApiReport;
 
 /// Rows per database round trip.
@@ -82,7 +83,16 @@ fn format_batch<R: ApiReport>(items: &[R::Item], format: Format, first: bool) ->
 /// The streaming answer of an export. Two blocking threads make a pipeline: one reads the
 /// next batch from the database while the other formats the batch before it (on two cores the
 /// database's work and ours overlap instead of taking turns).
-pub fn stream<R: ApiReport>(pool: Pool, filter: R::Filter, sort: Sort<R::Sort>, format: Format) -> HttpResponse {
+///
+/// `slot` is the caller's export place: it lives in the body, so it is given back when the
+/// body is dropped, at its end or when the client disconnects.
+pub fn stream<R: ApiReport>(
+    pool: Pool,
+    filter: R::Filter,
+    sort: Sort<R::Sort>,
+    format: Format,
+    slot: ExportSlot,
+) -> HttpResponse {
     let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(CHANNEL_DEPTH);
     // One batch read ahead: memory stays at a few batches.
     let (items_tx, items_rx) = std::sync::mpsc::sync_channel::<std::io::Result<Vec<R::Item>>>(1);
@@ -127,7 +137,9 @@ pub fn stream<R: ApiReport>(pool: Pool, filter: R::Filter, sort: Sort<R::Sort>, 
             }
         }
     });
-    let body = futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) });
+    let body = futures_util::stream::unfold((rx, slot), |(mut rx, slot)| async move {
+        rx.recv().await.map(|item| (item, (rx, slot)))
+    });
     let file_name = format!("{}-{}.csv", R::NAME, Utc::now().format("%Y%m%dT%H%M%SZ"));
     HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")

@@ -152,6 +152,8 @@ pub async fn count_endpoints(
          headers(("Content-Disposition" = String, description = "`attachment; filename=\"endpoints-<time>.csv\"`")),
          example = json!("id,user_id,app,app_version,type,os\nep-0017-0,ivanov@corp.example,TrueConf Client,8.5.2,desktop,Windows 11\n")),
         (status = 400, description = "A parameter is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "This caller already streams the most exports allowed at once (2 by default); retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json",
+         headers(("Retry-After" = u32, description = "Seconds to wait before retrying (5)"))),
     )
 )]
 #[get("/endpoints/export")]

@@ -18,6 +18,9 @@ pub enum ApiError {
     BadParameter { field: String, message: String },
     #[error("{0}")]
     NotFound(String),
+    /// A limit per caller is reached for now (concurrent exports); answered with `Retry-After`.
+    #[error("{message}")]
+    TooManyRequests { message: String, retry_after_s: u64 },
     /// The database is unreachable or the pool exhausted.
     #[error("the database is not available")]
     Unavailable(String),
@@ -34,6 +37,7 @@ impl ApiError {
         match self {
             ApiError::BadParameter { .. } => ("invalid-parameter", "Invalid parameter"),
             ApiError::NotFound(_) => ("not-found", "Not found"),
+            ApiError::TooManyRequests { .. } => ("too-many-requests", "Too many requests"),
             ApiError::Unavailable(_) => ("unavailable", "Service unavailable"),
             ApiError::Internal(_) => ("internal", "Internal server error"),
         }
@@ -97,6 +101,7 @@ impl ResponseError for ApiError {
         match self {
             ApiError::BadParameter { .. } => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -107,7 +112,13 @@ impl ResponseError for ApiError {
             ApiError::Internal(cause) | ApiError::Unavailable(cause) => tracing::error!(%cause, "request failed"),
             _ => {}
         }
-        problem_response(&self.problem())
+        let mut res = problem_response(&self.problem());
+        if let ApiError::TooManyRequests { retry_after_s, .. } = self
+            && let Ok(v) = HeaderValue::from_str(&retry_after_s.to_string())
+        {
+            res.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        res
     }
 }
 
@@ -128,6 +139,8 @@ pub fn framework_problem(status: StatusCode, detail: impl Into<String>) -> Probl
         StatusCode::NOT_FOUND => ("not-found", "Not found"),
         StatusCode::METHOD_NOT_ALLOWED => ("method-not-allowed", "Method not allowed"),
         StatusCode::PAYLOAD_TOO_LARGE => ("too-large", "Payload too large"),
+        StatusCode::REQUEST_TIMEOUT => ("request-timeout", "Request timeout"),
+        StatusCode::URI_TOO_LONG => ("uri-too-long", "URI too long"),
         StatusCode::UNPROCESSABLE_ENTITY => ("invalid-body", "Invalid body"),
         _ => ("invalid-request", "Invalid request"),
     };

@@ -138,6 +138,8 @@ pub async fn count_events(
          headers(("Content-Disposition" = String, description = "`attachment; filename=\"events-<time>.csv\"`")),
          example = json!("id,time,type,success,user_id\n1017,2026-11-24T23:07:00+03:00,login,true,ivanov@corp.example\n")),
         (status = 400, description = "A parameter is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "This caller already streams the most exports allowed at once (2 by default); retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json",
+         headers(("Retry-After" = u32, description = "Seconds to wait before retrying (5)"))),
     )
 )]
 #[get("/events/export")]

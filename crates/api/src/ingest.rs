@@ -1,7 +1,5 @@
 //! `POST /api/v1/ingest`: the conferencing server pushes its records in batches.
 
-use std::sync::OnceLock;
-
 use actix_web::http::StatusCode;
 use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use actix_web::{HttpRequest, HttpResponse, post, web};
@@ -16,7 +14,7 @@ use crate::error::{ApiResult, framework_problem, problem_response};
 use crate::report::db;
 use crate::state::AppState;
 
-/// Limits of one ingest request.
+/// Limits of one ingest request (`confreports serve --ingest-max-bytes/--ingest-max-records`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IngestLimits {
     /// Body size in bytes (`CONFREPORTS_INGEST_MAX_BYTES`, default 16 MiB).
@@ -28,19 +26,11 @@ pub struct IngestLimits {
 impl IngestLimits {
     pub const DEFAULT_MAX_BYTES: usize = 16 << 20;
     pub const DEFAULT_MAX_RECORDS: usize = 10_000;
+}
 
-    /// The limits from the environment, read once; defaults where unset or unreadable.
-    pub fn from_env() -> IngestLimits {
-        static LIMITS: OnceLock<IngestLimits> = OnceLock::new();
-        *LIMITS.get_or_init(|| {
-            let read = |name: &str, default: usize| {
-                std::env::var(name).ok().and_then(|v| v.trim().parse().ok()).filter(|&v| v > 0).unwrap_or(default)
-            };
-            IngestLimits {
-                max_bytes: read("CONFREPORTS_INGEST_MAX_BYTES", Self::DEFAULT_MAX_BYTES),
-                max_records: read("CONFREPORTS_INGEST_MAX_RECORDS", Self::DEFAULT_MAX_RECORDS),
-            }
-        })
+impl Default for IngestLimits {
+    fn default() -> Self {
+        IngestLimits { max_bytes: Self::DEFAULT_MAX_BYTES, max_records: Self::DEFAULT_MAX_RECORDS }
     }
 }
 
@@ -130,8 +120,11 @@ fn parse_record(index: usize, value: Value) -> Result<IngestRecord, (String, Str
 /// nothing is stored. A record whose `(kind, id)` was stored before, by this batch or an
 /// earlier one, is skipped and counted in `duplicates`: retrying a batch is safe.
 ///
-/// **Limits.** At most 16 MiB of body and 10,000 records per batch (configurable with
-/// `CONFREPORTS_INGEST_MAX_BYTES` / `CONFREPORTS_INGEST_MAX_RECORDS`); more is `413`.
+/// **Limits.** At most 16 MiB of body and 10,000 records per batch by default (`serve
+/// --ingest-max-bytes` / `--ingest-max-records`, or `CONFREPORTS_INGEST_MAX_BYTES` /
+/// `CONFREPORTS_INGEST_MAX_RECORDS`); more is `413`, with or without a `Content-Length`, and
+/// nothing of the batch is stored. A body that stalls longer than the body idle timeout (30 s
+/// by default) is answered `408`.
 ///
 /// **Records out of order** are kept rather than refused, since the source cannot resend them
 /// in order: a participant, invitation, media, chat, file or end record of a session not known
@@ -175,6 +168,7 @@ fn parse_record(index: usize, value: Value) -> Result<IngestRecord, (String, Str
         (status = 401, description = "No valid token or session", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The application lacks scope `ingest` (or the CSRF token is missing)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body or the number of records exceeds the limit; nothing stored", body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "The body stalled longer than the body idle timeout; nothing stored", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Content type other than `application/json` or `application/x-ndjson`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A malformed record; `errors` names `[index].field`; nothing stored", body = Problem, content_type = "application/problem+json"),
     )
@@ -186,7 +180,7 @@ pub async fn ingest_records(
     principal: Principal,
     mut payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
-    let limits = req.app_data::<web::Data<IngestLimits>>().map(|l| *l.get_ref()).unwrap_or_else(IngestLimits::from_env);
+    let limits = state.limits.ingest;
     let essence = req
         .headers()
         .get(CONTENT_TYPE)
@@ -203,8 +197,13 @@ pub async fn ingest_records(
             ));
         }
     };
-    let too_large =
-        || problem(StatusCode::PAYLOAD_TOO_LARGE, format!("the body exceeds {} bytes", limits.max_bytes), None);
+    let too_large = || {
+        problem(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("the body exceeds the ingest limit of {} bytes; nothing of the batch was stored", limits.max_bytes),
+            None,
+        )
+    };
     if let Some(len) =
         req.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok())
         && len > limits.max_bytes as u64

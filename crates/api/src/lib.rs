@@ -14,6 +14,7 @@ pub mod endpoints;
 pub mod error;
 pub mod events;
 pub mod ingest;
+pub mod limits;
 pub mod openapi;
 pub mod params;
 pub mod recordings;

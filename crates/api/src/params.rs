@@ -9,6 +9,15 @@ use serde::de::DeserializeOwned;
 
 use crate::error::{ApiError, ApiResult};
 
+/// Values one parameter may have (`type=login&type=logout&...`).
+pub const MAX_VALUES: usize = 100;
+/// Characters of the search text `q`.
+pub const MAX_Q_CHARS: usize = 200;
+/// Words of the search text `q` (each must match).
+pub const MAX_Q_WORDS: usize = 10;
+/// Bytes of a query string under `/api/`, as sent (percent-encoded); longer is `414`.
+pub const MAX_QUERY_BYTES: usize = 8 * 1024;
+
 /// The decoded `key=value` pairs of a query string, in order.
 #[derive(Debug, Clone, Default)]
 pub struct QueryPairs(Vec<(String, String)>);
@@ -18,9 +27,19 @@ impl QueryPairs {
         QueryPairs(form_urlencoded::parse(query.as_bytes()).into_owned().collect())
     }
 
-    /// Refuses any parameter not named in one of `allowed`.
+    /// Refuses any parameter not named in one of `allowed`, and a parameter given more than
+    /// [`MAX_VALUES`] times.
     pub fn check_known(&self, allowed: &[&[&str]]) -> ApiResult<()> {
+        let mut counts: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
         for (key, _) in &self.0 {
+            let n = counts.entry(key.as_str()).or_insert(0);
+            *n += 1;
+            if *n > MAX_VALUES {
+                return Err(ApiError::bad_parameter(
+                    key.clone(),
+                    format!("`{key}` is given more than {MAX_VALUES} times; at most {MAX_VALUES} values per parameter"),
+                ));
+            }
             if !allowed.iter().any(|names| names.contains(&key.as_str())) {
                 let mut known: Vec<&str> = allowed.iter().flat_map(|n| n.iter().copied()).collect();
                 known.sort_unstable();
@@ -99,6 +118,14 @@ pub fn common_filter(range: &RangeParams, tz: Tz) -> ApiResult<CommonFilter> {
         && f >= t
     {
         return Err(ApiError::bad_parameter("to", "`to` must be after `from`"));
+    }
+    if let Some(q) = range.q.as_deref() {
+        if q.chars().count() > MAX_Q_CHARS {
+            return Err(ApiError::bad_parameter("q", format!("`q` may have at most {MAX_Q_CHARS} characters")));
+        }
+        if q.split_whitespace().count() > MAX_Q_WORDS {
+            return Err(ApiError::bad_parameter("q", format!("`q` may have at most {MAX_Q_WORDS} words")));
+        }
     }
     let words = range.q.as_deref().map(search_words).unwrap_or_default();
     Ok(CommonFilter { from, to, words })

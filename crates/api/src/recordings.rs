@@ -161,6 +161,8 @@ pub async fn count_recordings(
          headers(("Content-Disposition" = String, description = "`attachment; filename=\"recordings-<time>.csv\"`")),
          example = json!("id,session_id,conference_id,title,owner,started_at,duration_s,size_bytes,has_media\n17,sess-00412,conf-0002,Sprint review #5,user014@corp.example,2026-11-24T12:00:00+03:00,2832,424804352,true\n")),
         (status = 400, description = "A parameter is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "This caller already streams the most exports allowed at once (2 by default); retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json",
+         headers(("Retry-After" = u32, description = "Seconds to wait before retrying (5)"))),
     )
 )]
 #[get("/recordings/export")]
@@ -531,7 +533,8 @@ fn upload_problem(status: StatusCode, detail: String) -> HttpResponse {
         (status = 200, description = "Stored", body = RecordingUploaded),
         (status = 400, description = "A query parameter was given, or the body could not be read", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No recording with this source id", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The file is larger than the limit", body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "The body stalled longer than the body idle timeout; nothing stored", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The file is larger than the limit (with or without `Content-Length`); nothing stored", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not a WebM (EBML) file", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "This server keeps no recordings", body = Problem, content_type = "application/problem+json"),
     )

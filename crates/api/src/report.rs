@@ -133,7 +133,8 @@ pub async fn count<R: ApiReport>(
     Ok(HttpResponse::Ok().json(Count { count: count.max(0) as u64 }))
 }
 
-/// `GET /<report>/export`: the whole selection as CSV, streamed.
+/// `GET /<report>/export`: the whole selection as CSV, streamed; at most
+/// `limits.exports_per_principal` at once per caller (429 beyond), the slot held by the body.
 pub async fn export<R: ApiReport>(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -150,7 +151,12 @@ pub async fn export<R: ApiReport>(
         bom: options.bom.unwrap_or(prefs.csv_bom),
         tz: parsed.tz,
     };
-    Ok(csv_export::stream::<R>(state.pool.clone(), parsed.filter, sort, format))
+    let max = state.limits.exports_per_principal;
+    let slot = state.limits.exports.try_acquire(&principal, max).ok_or_else(|| ApiError::TooManyRequests {
+        message: format!("at most {max} exports may stream at once per caller; retry when one has finished"),
+        retry_after_s: crate::limits::Limits::EXPORT_RETRY_AFTER_S,
+    })?;
+    Ok(csv_export::stream::<R>(state.pool.clone(), parsed.filter, sort, format, slot))
 }
 
 /// `DELETE /<report>`: deletes what the filter selects and logs it, in one transaction.

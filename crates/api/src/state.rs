@@ -20,4 +20,6 @@ pub struct AppState {
     pub recordings_dir: Option<PathBuf>,
     /// The largest recording upload accepted, in bytes.
     pub recording_max_bytes: u64,
+    /// Body sizes, concurrent exports, body timeout.
+    pub limits: crate::limits::Limits,
 }

@@ -50,6 +50,8 @@ enum Command {
         #[arg(long, env = "CONFREPORTS_RECORDING_MAX_BYTES", default_value_t = confreports_api::recordings::DEFAULT_MAX_UPLOAD_BYTES)]
         recording_max_bytes: u64,
         #[command(flatten)]
+        limits: LimitArgs,
+        #[command(flatten)]
         auth: AuthArgs,
         #[command(flatten)]
         housekeeping: HousekeepingArgs,
@@ -124,6 +126,45 @@ struct HousekeepingArgs {
     /// Seconds between runs of the recording and endpoint retention.
     #[arg(long, env = "CONFREPORTS_RETENTION_SECONDS", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..))]
     retention_seconds: u64,
+}
+
+/// Limits that keep one client from taking what others need.
+#[derive(Debug, Clone, clap::Args)]
+struct LimitArgs {
+    /// Largest ingest body accepted, in bytes.
+    #[arg(long, env = "CONFREPORTS_INGEST_MAX_BYTES", default_value_t = confreports_api::ingest::IngestLimits::DEFAULT_MAX_BYTES, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    ingest_max_bytes: usize,
+    /// Most records in one ingest batch.
+    #[arg(long, env = "CONFREPORTS_INGEST_MAX_RECORDS", default_value_t = confreports_api::ingest::IngestLimits::DEFAULT_MAX_RECORDS, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    ingest_max_records: usize,
+    /// CSV exports one caller (administrator or OAuth application) may stream at once, per node.
+    #[arg(long, env = "CONFREPORTS_EXPORTS_PER_PRINCIPAL", default_value_t = confreports_api::limits::Limits::DEFAULT_EXPORTS_PER_PRINCIPAL, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    exports_per_principal: usize,
+    /// Seconds a client has to send a request's headers (408 after).
+    #[arg(long, env = "CONFREPORTS_HEADER_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    header_timeout_secs: u64,
+    /// Seconds a request body may pause between two parts (408 after).
+    #[arg(long, env = "CONFREPORTS_BODY_IDLE_TIMEOUT", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    body_idle_timeout_secs: u64,
+    /// Seconds an idle keep-alive connection stays open.
+    #[arg(long, env = "CONFREPORTS_KEEP_ALIVE", default_value_t = 5)]
+    keep_alive_secs: u64,
+    /// Seconds given to a client to close its connection after the answer was sent.
+    #[arg(long, env = "CONFREPORTS_DISCONNECT_TIMEOUT", default_value_t = 5)]
+    disconnect_timeout_secs: u64,
+}
+
+impl LimitArgs {
+    fn limits(&self) -> confreports_api::limits::Limits {
+        confreports_api::limits::Limits::new(
+            confreports_api::ingest::IngestLimits {
+                max_bytes: self.ingest_max_bytes,
+                max_records: self.ingest_max_records,
+            },
+            self.exports_per_principal,
+            std::time::Duration::from_secs(self.body_idle_timeout_secs),
+        )
+    }
 }
 
 /// Sign-in protection and access tokens.
@@ -242,10 +283,10 @@ fn main() -> anyhow::Result<()> {
             let pool = confreports_store::open_pool(&database_url, 1).context("opening the database")?;
             app_cmd::run(&mut *pool.get()?, command)
         }
-        Command::Serve { bind, web_dir, workers, recording_max_bytes, auth, housekeeping } => {
+        Command::Serve { bind, web_dir, workers, recording_max_bytes, limits, auth, housekeeping } => {
             let auth = Auth::new(auth.settings(), &cli.data_dir).context("loading the token signing key")?;
             let dirs = (cli.data_dir.join("files"), cli.data_dir.join("recordings"), recording_max_bytes);
-            serve(&database_url, &bind, web_dir, dirs, workers, auth, housekeeping)
+            serve(&database_url, &bind, web_dir, dirs, Tuning { workers, limits, housekeeping }, auth)
         }
         Command::Simulate { url, client_id, client_secret_stdin, rate, duration, batch } => {
             anyhow::ensure!(client_secret_stdin, "pass --client-secret-stdin and the secret on stdin");
@@ -271,14 +312,20 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
+/// How one node runs: its workers, limits and housekeeping.
+struct Tuning {
+    workers: Option<usize>,
+    limits: LimitArgs,
+    housekeeping: HousekeepingArgs,
+}
+
 fn serve(
     database_url: &str,
     bind: &str,
     web_dir: PathBuf,
     (files_dir, recordings_dir, recording_max_bytes): (PathBuf, PathBuf, u64),
-    workers: Option<usize>,
+    Tuning { workers, limits: limit_args, housekeeping: housekeeping_args }: Tuning,
     auth: std::sync::Arc<Auth>,
-    housekeeping_args: HousekeepingArgs,
 ) -> anyhow::Result<()> {
     let leadership = confreports_store::leader::Leadership::new(
         confreports_store::DbUrl::parse(database_url).context("the database URL")?,
@@ -297,8 +344,16 @@ fn serve(
         files_dir: Some(files_dir),
         recordings_dir: Some(recordings_dir),
         recording_max_bytes,
+        limits: limit_args.limits(),
         auth,
     };
+    let secs = std::time::Duration::from_secs;
+    let header_timeout = secs(limit_args.header_timeout_secs);
+    let keep_alive = match limit_args.keep_alive_secs {
+        0 => actix_web::http::KeepAlive::Disabled,
+        n => actix_web::http::KeepAlive::Timeout(secs(n)),
+    };
+    let disconnect_timeout = secs(limit_args.disconnect_timeout_secs);
     let workers = workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
     actix_web::rt::System::new().block_on(async move {
         actix_web::rt::spawn(housekeeping(
@@ -309,6 +364,9 @@ fn serve(
         ));
         let server = actix_web::HttpServer::new(move || confreports_api::build(state.clone()))
             .workers(workers)
+            .client_request_timeout(header_timeout)
+            .client_disconnect_timeout(disconnect_timeout)
+            .keep_alive(keep_alive)
             .bind(bind)
             .with_context(|| format!("cannot listen on {bind}"))?;
         for addr in server.addrs() {

@@ -1,6 +1,8 @@
 //! The real binary: `confreports simulate` against `confreports serve`; ingest surviving a
 //! SIGKILL of the server mid-stream (every acknowledged batch whole, no batch in part); and a
-//! delete by filter surviving a SIGKILL at a random moment (all of it and one event, or none).
+//! delete by filter surviving a SIGKILL at a random moment (all of it and one event, or none);
+//! slow clients timed out without holding up others; an export's slot given back when its
+//! client disconnects.
 
 use std::io::Write as _;
 use std::net::TcpListener;
@@ -57,9 +59,15 @@ struct Server {
 
 impl Server {
     fn start(dir: &Path, db: &str, port: u16) -> Server {
+        Server::start_with(dir, db, port, &[])
+    }
+
+    /// `serve` with `extra` arguments.
+    fn start_with(dir: &Path, db: &str, port: u16, extra: &[&str]) -> Server {
         let log = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("serve.log")).expect("log");
         let child = Command::new(BIN)
             .args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--web-dir", "/nonexistent"])
+            .args(extra)
             .env("DATABASE_URL", db)
             .env("CONFREPORTS_DATA_DIR", dir)
             .env("RUST_LOG", "warn")
@@ -369,4 +377,161 @@ fn delete_crash_runs(dir: &Path, db: &str) {
 #[test]
 fn a_delete_by_filter_killed_midway_is_all_or_nothing() {
     on_both_databases(delete_crash_runs);
+}
+
+/// Reads from `stream` until the server closes it (or 10 s pass); what was read and when it
+/// ended, from `since`.
+fn read_to_close(stream: &mut TcpStream, since: Instant) -> (String, Duration) {
+    use std::io::Read as _;
+    stream.set_read_timeout(Some(Duration::from_secs(10))).expect("read timeout");
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+        }
+    }
+    (String::from_utf8_lossy(&got).into_owned(), since.elapsed())
+}
+
+use std::net::TcpStream;
+
+/// Slowloris: clients that send part of their headers, or their headers and part of a body,
+/// and stall. Each is answered 408 and closed within the configured timeouts (1 s here), and
+/// meanwhile a normal request of another client is answered at once by the server's only
+/// worker. The database plays no part in this, so SQLite alone is used.
+#[test]
+fn slow_clients_are_timed_out_without_holding_up_others() {
+    let dir = TempDir::new();
+    let db = format!("sqlite://{}", dir.0.join("confreports.db").display());
+    let port = free_port();
+    let args = [
+        "--workers",
+        "1",
+        "--header-timeout-secs",
+        "1",
+        "--body-idle-timeout-secs",
+        "1",
+        "--keep-alive-secs",
+        "1",
+        "--disconnect-timeout-secs",
+        "1",
+    ];
+    let server = Server::start_with(&dir.0, &db, port, &args);
+    let addr = format!("127.0.0.1:{port}");
+    let started = Instant::now();
+    let connect = || TcpStream::connect(&addr).expect("connect");
+    let mut partial_headers: Vec<TcpStream> = (0..10)
+        .map(|_| {
+            let mut s = connect();
+            s.write_all(b"GET /api/v1/event-types HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: slow").expect("write");
+            s
+        })
+        .collect();
+    let mut stalled_bodies: Vec<TcpStream> = (0..10)
+        .map(|_| {
+            let mut s = connect();
+            s.write_all(
+                b"POST /api/v1/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n{\"login\": \"ro",
+            )
+            .expect("write");
+            s
+        })
+        .collect();
+    // Another client meanwhile: answered promptly.
+    let asked = Instant::now();
+    let res = agent().get(format!("{}/api/v1/event-types", server.url)).call().expect("a normal request");
+    let took = asked.elapsed();
+    assert!(res.status().as_u16() < 500, "{}", res.status());
+    assert!(took < Duration::from_millis(800), "a normal request took {took:?} among slow clients");
+    for s in &mut partial_headers {
+        let (got, at) = read_to_close(s, started);
+        assert!(got.is_empty() || got.starts_with("HTTP/1.1 408"), "partial headers: {got}");
+        assert!(at < Duration::from_secs(4), "a client stalling its headers was closed after {at:?}");
+    }
+    for s in &mut stalled_bodies {
+        let (got, at) = read_to_close(s, started);
+        assert!(got.starts_with("HTTP/1.1 408"), "stalled body: {got}");
+        assert!(got.contains("application/problem+json") && got.contains("stalled"), "{got}");
+        assert!(at < Duration::from_secs(4), "a client stalling its body was closed after {at:?}");
+    }
+    // An idle keep-alive connection is closed after its timeout.
+    let mut idle = connect();
+    let since = Instant::now();
+    idle.write_all(b"GET /api/v1/event-types HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").expect("write");
+    let (got, at) = read_to_close(&mut idle, since);
+    assert!(got.starts_with("HTTP/1.1 "), "{got}");
+    assert!(at < Duration::from_secs(4), "an idle keep-alive connection stayed open {at:?}");
+    assert!(server.url.starts_with("http://"));
+}
+
+#[test]
+fn an_export_slot_is_given_back_when_its_client_disconnects() {
+    on_both_databases(export_disconnect_run);
+}
+
+fn export_disconnect_run(dir: &Path, db: &str) {
+    use std::io::Read as _;
+    let port = free_port();
+    let server = Server::start_with(dir, db, port, &["--exports-per-principal", "1"]);
+    let pusher = create_app(dir, db, "pusher", &["ingest"]);
+    let reader = create_app(dir, db, "reader", &["events:read"]);
+    let push = token(&server.url, &pusher);
+    let read = token(&server.url, &reader);
+    // About 10 MB of CSV: more than the sockets between us hold.
+    let note = "x".repeat(1000);
+    let records: Vec<Value> = (0..10_000)
+        .map(|i| json!({"kind": "event", "id": format!("big-{i}"), "time": "2026-11-24T11:00:00Z", "type": "status", "description": note}))
+        .collect();
+    let res = agent()
+        .post(format!("{}/api/v1/ingest", server.url))
+        .header("authorization", &format!("Bearer {push}"))
+        .send_json(Value::Array(records))
+        .expect("ingest");
+    assert_eq!(res.status().as_u16(), 200);
+    let export = || {
+        agent()
+            .get(format!("{}/api/v1/events/export", server.url))
+            .header("authorization", &format!("Bearer {read}"))
+            .call()
+    };
+    // A client that reads a little of an export and then stops reading holds its slot.
+    let mut slow = TcpStream::connect(format!("127.0.0.1:{port}")).expect("connect");
+    write!(slow, "GET /api/v1/events/export HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {read}\r\n\r\n")
+        .expect("write");
+    let mut head = [0u8; 1024];
+    slow.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+    let n = slow.read(&mut head).expect("read");
+    assert!(String::from_utf8_lossy(&head[..n]).starts_with("HTTP/1.1 200"), "{}", String::from_utf8_lossy(&head[..n]));
+    std::thread::sleep(Duration::from_millis(300));
+    let mut busy = export().expect("export");
+    assert_eq!(busy.status().as_u16(), 429, "the slot is held by the unfinished export");
+    assert_eq!(busy.headers().get("retry-after").and_then(|v| v.to_str().ok()), Some("5"));
+    let problem: Value = busy.body_mut().read_json().expect("problem");
+    assert_eq!(problem["status"], 429);
+    // Another application is not affected.
+    let other = token(&server.url, &create_app(dir, db, "other reader", &["events:read"]));
+    let res = agent()
+        .get(format!("{}/api/v1/events/count", server.url))
+        .header("authorization", &format!("Bearer {other}"))
+        .call()
+        .expect("count");
+    assert_eq!(res.status().as_u16(), 200);
+    // The client goes away: the slot comes back soon.
+    let rows = count(&server.url, &read, "/api/v1/events/count") as usize;
+    drop(slow);
+    let gone = Instant::now();
+    loop {
+        let mut res = export().expect("export");
+        if res.status().as_u16() == 200 {
+            let body = res.body_mut().with_config().limit(64 << 20).read_to_vec().expect("csv");
+            assert_eq!(body.iter().filter(|&&b| b == b'\n').count(), rows + 1, "header and every row");
+            break;
+        }
+        assert!(gone.elapsed() < Duration::from_secs(5), "the slot was not given back: {}", res.status());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // After that finished export, another is accepted at once.
+    assert_eq!(export().expect("export").status().as_u16(), 200);
 }

@@ -97,11 +97,11 @@ impl SortField for CallSort {
 pub struct CallFilterParams {
     /// Owner user IDs (exact); repeat for several.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[cfg_attr(feature = "openapi", param(explode, style = Form, example = json!(["user014@corp.example"])))]
+    #[cfg_attr(feature = "openapi", param(explode, style = Form, max_items = 100, example = json!(["user014@corp.example"])))]
     pub owner: Vec<String>,
     /// Parent conference IDs (exact); repeat for several.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[cfg_attr(feature = "openapi", param(explode, style = Form, example = json!(["conf-0002"])))]
+    #[cfg_attr(feature = "openapi", param(explode, style = Form, max_items = 100, example = json!(["conf-0002"])))]
     pub conference: Vec<String>,
     /// `true` for sessions still going on, `false` for ended ones.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -111,7 +111,7 @@ pub struct CallFilterParams {
     pub recorded: Option<bool>,
     /// User IDs that took part (connected at least once); repeat for several.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[cfg_attr(feature = "openapi", param(explode, style = Form, example = json!(["user027@corp.example"])))]
+    #[cfg_attr(feature = "openapi", param(explode, style = Form, max_items = 100, example = json!(["user027@corp.example"])))]
     pub participant: Vec<String>,
 }
 

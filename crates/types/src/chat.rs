@@ -66,19 +66,19 @@ impl SortField for ChatSort {
 pub struct ChatFilterParams {
     /// Sender user IDs (exact); repeat for several.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[cfg_attr(feature = "openapi", param(explode, style = Form, example = json!(["ivanov@corp.example"])))]
+    #[cfg_attr(feature = "openapi", param(explode, style = Form, max_items = 100, example = json!(["ivanov@corp.example"])))]
     pub sender: Vec<String>,
     /// Recipient user IDs of personal messages (exact); repeat for several.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[cfg_attr(feature = "openapi", param(explode, style = Form))]
+    #[cfg_attr(feature = "openapi", param(explode, style = Form, max_items = 100))]
     pub recipient: Vec<String>,
     /// Session IDs of group messages; repeat for several.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[cfg_attr(feature = "openapi", param(explode, style = Form, example = json!(["s-20261124-0042"])))]
+    #[cfg_attr(feature = "openapi", param(explode, style = Form, max_items = 100, example = json!(["s-20261124-0042"])))]
     pub session: Vec<String>,
     /// User IDs that sent or received the message (a user's whole chat); repeat for several.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[cfg_attr(feature = "openapi", param(explode, style = Form))]
+    #[cfg_attr(feature = "openapi", param(explode, style = Form, max_items = 100))]
     pub user: Vec<String>,
 }
 

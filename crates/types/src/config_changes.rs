@@ -107,15 +107,15 @@ impl SortField for ConfigChangeSort {
 pub struct ConfigChangeFilterParams {
     /// Administrator logins or application names (exact); repeat for several.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[cfg_attr(feature = "openapi", param(explode, style = Form, example = json!(["admin"])))]
+    #[cfg_attr(feature = "openapi", param(explode, style = Form, max_items = 100, example = json!(["admin"])))]
     pub actor: Vec<String>,
     /// Changed objects (exact); repeat for several.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[cfg_attr(feature = "openapi", param(explode, style = Form))]
+    #[cfg_attr(feature = "openapi", param(explode, style = Form, max_items = 100))]
     pub object: Vec<String>,
     /// Changes touching any of these parameters; repeat for several.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[cfg_attr(feature = "openapi", param(explode, style = Form, example = json!(["topic", "schedule"])))]
+    #[cfg_attr(feature = "openapi", param(explode, style = Form, max_items = 100, example = json!(["topic", "schedule"])))]
     pub parameter: Vec<String>,
 }
 

@@ -131,15 +131,15 @@ impl SortField for EndpointSort {
 pub struct EndpointFilterParams {
     /// User IDs (exact); repeat for several.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[cfg_attr(feature = "openapi", param(explode, style = Form, example = json!(["ivanov@corp.example"])))]
+    #[cfg_attr(feature = "openapi", param(explode, style = Form, max_items = 100, example = json!(["ivanov@corp.example"])))]
     pub user: Vec<String>,
     /// Application names (exact); repeat for several.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[cfg_attr(feature = "openapi", param(explode, style = Form, example = json!(["WebClient"])))]
+    #[cfg_attr(feature = "openapi", param(explode, style = Form, max_items = 100, example = json!(["WebClient"])))]
     pub app: Vec<String>,
     /// Endpoint types; repeat for several.
     #[serde(default, rename = "type", skip_serializing_if = "Vec::is_empty")]
-    #[cfg_attr(feature = "openapi", param(rename = "type", explode, style = Form, example = json!(["desktop", "guest"])))]
+    #[cfg_attr(feature = "openapi", param(rename = "type", explode, style = Form, max_items = 100, example = json!(["desktop", "guest"])))]
     pub endpoint_type: Vec<EndpointType>,
     /// Endpoints not seen for more than this many days (`last_seen` before now minus N days),
     /// 1 to 36500; or `retention` for the endpoint retention setting (180 days by default, see

@@ -161,19 +161,19 @@ impl SortField for EventSort {
 pub struct EventFilterParams {
     /// Event types; repeat for several.
     #[serde(default, rename = "type", skip_serializing_if = "Vec::is_empty")]
-    #[cfg_attr(feature = "openapi", param(rename = "type", explode, style = Form, example = json!(["login", "logout"])))]
+    #[cfg_attr(feature = "openapi", param(rename = "type", explode, style = Form, max_items = 100, example = json!(["login", "logout"])))]
     pub event_type: Vec<EventType>,
     /// User IDs (exact); repeat for several.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[cfg_attr(feature = "openapi", param(explode, style = Form))]
+    #[cfg_attr(feature = "openapi", param(explode, style = Form, max_items = 100))]
     pub user: Vec<String>,
     /// IP addresses (exact); repeat for several.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[cfg_attr(feature = "openapi", param(explode, style = Form))]
+    #[cfg_attr(feature = "openapi", param(explode, style = Form, max_items = 100))]
     pub ip: Vec<String>,
     /// Endpoint IDs (exact); repeat for several.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[cfg_attr(feature = "openapi", param(explode, style = Form))]
+    #[cfg_attr(feature = "openapi", param(explode, style = Form, max_items = 100))]
     pub endpoint: Vec<String>,
     /// `true` for successful actions only, `false` for failed ones.
     #[serde(default, skip_serializing_if = "Option::is_none")]

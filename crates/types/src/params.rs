@@ -23,8 +23,10 @@ pub struct RangeParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", param(example = "Europe/Moscow"))]
     pub tz: Option<String>,
-    /// Case-insensitive text search; several words must all match.
+    /// Case-insensitive text search; several words must all match. At most 200 characters and
+    /// 10 words.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(max_length = 200))]
     pub q: Option<String>,
 }
 

@@ -78,15 +78,15 @@ impl SortField for RecordingSort {
 pub struct RecordingFilterParams {
     /// Owner user IDs (exact); repeat for several.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[cfg_attr(feature = "openapi", param(explode, style = Form, example = json!(["user014@corp.example"])))]
+    #[cfg_attr(feature = "openapi", param(explode, style = Form, max_items = 100, example = json!(["user014@corp.example"])))]
     pub owner: Vec<String>,
     /// Session IDs (exact); repeat for several.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[cfg_attr(feature = "openapi", param(explode, style = Form, example = json!(["sess-00412"])))]
+    #[cfg_attr(feature = "openapi", param(explode, style = Form, max_items = 100, example = json!(["sess-00412"])))]
     pub session: Vec<String>,
     /// Parent conference IDs (exact); repeat for several.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[cfg_attr(feature = "openapi", param(explode, style = Form, example = json!(["conf-0002"])))]
+    #[cfg_attr(feature = "openapi", param(explode, style = Form, max_items = 100, example = json!(["conf-0002"])))]
     pub conference: Vec<String>,
 }
 

@@ -11,6 +11,7 @@ mod dashboard;
 mod endpoints;
 mod events;
 mod ingest;
+mod limits;
 mod oauth;
 mod openapi;
 mod recordings;

@@ -355,8 +355,22 @@ both_backends! {
 
         let mut big = SAMPLE.to_vec();
         big.resize(RECORDING_MAX_BYTES as usize + 1, 0);
-        let res = upload(&app, "src-4", big).await;
+        let res = upload(&app, "src-4", big.clone()).await;
         assert_eq!(res.status, 413, "{}", res.text());
+        assert!(leftovers(&app).is_empty(), "{:?}", leftovers(&app));
+        assert_eq!(app.get(&format!("/api/v1/recordings/{id}")).await.json()["has_media"], false);
+        // The same chunked, without a Content-Length: refused when it grows past the limit,
+        // the part written so far removed.
+        let req = TestRequest::put()
+            .uri("/api/v1/ingest/recordings/src-4/media")
+            .insert_header(("cookie", app.root.cookie.clone()))
+            .insert_header(("x-csrf-token", app.root.csrf.clone()))
+            .insert_header(("content-type", "video/webm"));
+        let parts: Vec<Result<actix_web::web::Bytes, actix_http::error::PayloadError>> =
+            big.chunks(64 << 10).map(|c| Ok(actix_web::web::Bytes::copy_from_slice(c))).collect();
+        let res = app.send_stream(req, futures_util::stream::iter(parts)).await;
+        res.assert_status_problem(413);
+        assert!(res.text().contains(&format!("at most {RECORDING_MAX_BYTES} bytes")), "{}", res.text());
         assert!(leftovers(&app).is_empty(), "{:?}", leftovers(&app));
         assert_eq!(app.get(&format!("/api/v1/recordings/{id}")).await.json()["has_media"], false);
 

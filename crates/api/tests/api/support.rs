@@ -117,6 +117,11 @@ pub const RECORDING_MAX_BYTES: u64 = 2 << 20;
 pub const ROOT_PASSWORD: &str = "root password for tests";
 
 pub async fn app_with(db: &TestDb, settings: AuthSettings) -> TestApp {
+    app_with_limits(db, settings, confreports_api::limits::Limits::default()).await
+}
+
+/// An app with its own resource limits.
+pub async fn app_with_limits(db: &TestDb, settings: AuthSettings, limits: confreports_api::limits::Limits) -> TestApp {
     let keys = std::env::temp_dir().join(format!("confreports-keys-{}", confreports_api::auth::random_token(9)));
     let auth = Auth::new(settings, &keys).expect("keys");
     let pool = db.pool();
@@ -126,6 +131,7 @@ pub async fn app_with(db: &TestDb, settings: AuthSettings) -> TestApp {
         files_dir: Some(keys.join("files")),
         recordings_dir: Some(keys.join("recordings")),
         recording_max_bytes: RECORDING_MAX_BYTES,
+        limits,
         auth: auth.clone(),
     };
     let svc = test::init_service(confreports_api::build(state)).await;
@@ -242,6 +248,30 @@ impl TestApp {
             req = req.set_json(body);
         }
         self.send(req).await
+    }
+
+    /// Sends a request without reading its answer's body: the caller holds it (a client still
+    /// reading) or drops it (a client gone away).
+    pub async fn send_unread(&self, req: actix_http::Request) -> ServiceResponse<BoxBody> {
+        self.service.call(req).await.unwrap_or_else(|e| e.error_response().into_body_response())
+    }
+
+    /// Sends a request whose body is `chunks`, streamed without a `Content-Length` (as a chunked
+    /// upload arrives).
+    pub async fn send_stream(
+        &self,
+        req: test::TestRequest,
+        chunks: impl futures_util::Stream<Item = Result<actix_web::web::Bytes, actix_http::error::PayloadError>> + 'static,
+    ) -> Answer {
+        let mut req = req.to_request();
+        req.headers_mut().remove(actix_web::http::header::CONTENT_LENGTH);
+        let boxed: actix_http::BoxedPayloadStream = Box::pin(chunks);
+        let (req, _) = req.replace_payload(actix_http::Payload::from(boxed));
+        let res = self.send_unread(req).await;
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let body = test::read_body(res).await.to_vec();
+        Answer { status, headers, body }
     }
 
     /// Sends a request built by the test.
