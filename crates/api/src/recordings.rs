@@ -386,15 +386,24 @@ async fn serve_media(
     let (row, file) = open_media(state, req, id).await?;
     let res = media_response(file.set_content_disposition(disposition(&row)), req);
     let if_range = req.headers().get(actix_web::http::header::IF_RANGE).and_then(|v| v.to_str().ok());
-    match if_range {
+    let res = match if_range {
         Some(v) if res.status() == StatusCode::PARTIAL_CONTENT && !if_range_holds(v, &res) => {
             // The same request without its range.
             let plain = actix_web::test::TestRequest::default().method(req.method().clone()).to_http_request();
             let (row, file) = open_media(state, req, id).await?;
-            Ok(media_response(file.set_content_disposition(disposition(&row)), &plain))
+            media_response(file.set_content_disposition(disposition(&row)), &plain)
         }
-        _ => Ok(res),
+        _ => res,
+    };
+    // One record per playback or download: its first request, not every range after it.
+    if crate::audit::starts_the_file(req, &res) {
+        let what = if req.path().ends_with("/download") { "recording" } else { "recording_media" };
+        let entry = crate::audit::entry(req, "download")
+            .with_target(format!("recording:{}", row.id))
+            .with_details(serde_json::json!({ "what": what, "id": row.id, "session_id": row.session_id }));
+        crate::audit::record(state, entry).await?;
     }
+    Ok(res)
 }
 
 /// The attachment name of a recording: its title (or "Recording <id>") and start date.

@@ -5,6 +5,7 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono_tz::Tz;
+use confreports_store::audit;
 use confreports_store::report::{self, CommonFilter, Report, cursor_fits};
 use confreports_types::{
     Count, Cursor, DeleteParams, Deleted, ExportParams, Page, PageParams, Preferences, RangeParams, Sort, SortField,
@@ -150,6 +151,11 @@ pub async fn export<R: ApiReport>(
         bom: options.bom.unwrap_or(prefs.csv_bom),
         tz: parsed.tz,
     };
+    // Recorded before the first row leaves: an export is a read that leaves no other trace.
+    let entry = audit::Entry::by(&principal.actor(&req), "export")
+        .with_target(R::NAME)
+        .with_details(serde_json::json!({ "report": R::NAME, "filter": &parsed.filter }));
+    db(&state, move |conn| Ok(audit::append(conn, &entry)?)).await?;
     Ok(csv_export::stream::<R>(state.pool.clone(), parsed.filter, sort, format))
 }
 
