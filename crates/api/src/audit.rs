@@ -131,7 +131,8 @@ impl CheckpointWriter {
     pub fn write(&self, seq: i64, hash: &str) -> std::io::Result<CheckpointLine> {
         let time = Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true);
         let signature = self.key.sign(CheckpointLine::message(seq, hash, &time).as_bytes());
-        let line = CheckpointLine { seq, hash: hash.to_owned(), time, signature: STANDARD.encode(signature.to_bytes()) };
+        let line =
+            CheckpointLine { seq, hash: hash.to_owned(), time, signature: STANDARD.encode(signature.to_bytes()) };
         let mut text = serde_json::to_string(&line).map_err(std::io::Error::other)?;
         text.push('\n');
         let mut f = std::fs::OpenOptions::new().append(true).create(true).open(&self.file)?;
@@ -142,7 +143,11 @@ impl CheckpointWriter {
 
     /// Writes a checkpoint of the log's last row unless it is `last_written`; returns the seq
     /// checkpointed (or `last_written` when nothing moved).
-    pub fn checkpoint(&self, conn: &mut DbConnection, last_written: Option<i64>) -> Result<Option<i64>, CheckpointError> {
+    pub fn checkpoint(
+        &self,
+        conn: &mut DbConnection,
+        last_written: Option<i64>,
+    ) -> Result<Option<i64>, CheckpointError> {
         match audit::tail(conn)? {
             Some((seq, hash)) if Some(seq) != last_written => {
                 self.write(seq, &hash)?;

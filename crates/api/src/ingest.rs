@@ -6,9 +6,9 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use chrono::Utc;
-use diesel::Connection as _;
 use confreports_types::ingest::{IngestRecord, IngestResult};
 use confreports_types::{FieldError, Problem};
+use diesel::Connection as _;
 use futures_util::StreamExt as _;
 use serde_json::Value;
 

@@ -236,8 +236,9 @@ fn main() -> anyhow::Result<()> {
         Command::Serve { bind, web_dir, workers, recording_max_bytes, audit_checkpoint_secs, auth } => {
             let auth = Auth::new(auth.settings(), &cli.data_dir).context("loading the token signing key")?;
             let dirs = (cli.data_dir.join("files"), cli.data_dir.join("recordings"), recording_max_bytes);
-            let checkpoints = confreports_api::audit::CheckpointWriter::open(&confreports_api::audit::audit_dir(&cli.data_dir))
-                .context("loading the audit checkpoint signing key")?;
+            let checkpoints =
+                confreports_api::audit::CheckpointWriter::open(&confreports_api::audit::audit_dir(&cli.data_dir))
+                    .context("loading the audit checkpoint signing key")?;
             let checkpoints = (std::sync::Arc::new(checkpoints), std::time::Duration::from_secs(audit_checkpoint_secs));
             serve(&database_url, &bind, web_dir, dirs, workers, auth, checkpoints)
         }

@@ -119,7 +119,10 @@ fn hashed(new_password: &str) -> Result<String, AdminsError> {
 }
 
 fn admin_entry(origin: &Origin, action: &str, login: &str, role: &str) -> audit::Entry {
-    origin.audit(action).with_target(format!("admin:{login}")).with_details(serde_json::json!({ "login": login, "role": role }))
+    origin
+        .audit(action)
+        .with_target(format!("admin:{login}"))
+        .with_details(serde_json::json!({ "login": login, "role": role }))
 }
 
 /// Every administrator, by login.

@@ -134,7 +134,9 @@ impl Origin {
     pub fn audit(&self, action: &str) -> audit::Entry {
         match self {
             Origin::Api(actor) => audit::Entry::by(actor, action),
-            Origin::CommandLine => audit::Entry::system(action).with_actor(audit::ActorKind::System, Some("command line".into())),
+            Origin::CommandLine => {
+                audit::Entry::system(action).with_actor(audit::ActorKind::System, Some("command line".into()))
+            }
         }
     }
 
