@@ -12,7 +12,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpMessage as _, HttpRequest, HttpResponse};
+use actix_web::{HttpMessage as _, HttpRequest, HttpResponse, get, web};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use chrono::{SecondsFormat, Utc};
@@ -23,9 +23,11 @@ use ed25519_dalek::{Signature, Signer as _, SigningKey, Verifier as _, Verifying
 use serde::{Deserialize, Serialize};
 
 use crate::auth::{Principal, request_origin};
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
+use crate::params::QueryPairs;
 use crate::report::db;
 use crate::state::AppState;
+use confreports_types::{AuditEntry, AuditParams, Cursor, Page, PageParams, Problem, SortValue};
 
 /// The entry of `action` by whoever made `req` (the principal the policy check stored).
 pub fn entry(req: &HttpRequest, action: &str) -> Entry {
@@ -229,4 +231,81 @@ pub fn read_checkpoints(file: &Path, key: &VerifyingKey) -> std::io::Result<(Vec
         }
     }
     Ok((good, bad))
+}
+
+/// The sort of the trail's pages, as their cursors name it.
+const AUDIT_SORT: &str = "-seq";
+
+fn to_dto(row: audit::AuditRow) -> AuditEntry {
+    AuditEntry {
+        seq: row.seq,
+        time: confreports_store::report::from_db_time(row.time),
+        actor_kind: row.actor_kind,
+        actor: row.actor,
+        ip: row.ip,
+        action: row.action,
+        target: row.target,
+        details: serde_json::from_str(&row.details).unwrap_or(serde_json::Value::String(row.details)),
+        prev_hash: row.prev_hash,
+        hash: row.hash,
+    }
+}
+
+/// List the audit trail
+///
+/// Every administrator and app action, newest first: sign-ins (and failures), sign-outs,
+/// tokens, deletions with their filter and count, exports, downloads, settings, applications,
+/// administrators, ingest batches and retention purges. Append-only and hash-chained; check it
+/// with `confreports audit verify`. Administrators only (both roles), never applications.
+#[utoipa::path(
+    operation_id = "listAudit",
+    tag = "audit",
+    params(AuditParams),
+    responses(
+        (status = 200, description = "One page of the trail, newest first", body = Page<AuditEntry>,
+         headers(("Link" = String, description = "`<next page URL>; rel=\"next\"` while more rows follow"))),
+        (status = 400, description = "A parameter is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "An application, not an administrator", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/audit")]
+pub async fn list_audit(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
+    let pairs = QueryPairs::parse(req.query_string());
+    pairs.check_known(&[AuditParams::NAMES])?;
+    let params: AuditParams = pairs.take(AuditParams::NAMES)?;
+    let limit = params.limit.unwrap_or(PageParams::DEFAULT_LIMIT);
+    if !(1..=PageParams::MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::bad_parameter("limit", format!("`limit` must be 1 to {}", PageParams::MAX_LIMIT)));
+    }
+    let before = match params.cursor.as_deref() {
+        None => None,
+        Some(c) => {
+            let cursor = Cursor::decode(c, AUDIT_SORT).map_err(|e| ApiError::bad_parameter("cursor", e.to_string()))?;
+            match (cursor.sort.as_str(), cursor.id) {
+                (AUDIT_SORT, SortValue::Int(seq)) => Some(seq),
+                _ => {
+                    return Err(ApiError::bad_parameter(
+                        "cursor",
+                        "malformed cursor; pass back a next_cursor unchanged",
+                    ));
+                }
+            }
+        }
+    };
+    let mut rows = db(&state, move |conn| Ok(audit::list(conn, before, i64::from(limit) + 1)?)).await?;
+    let next_cursor = if rows.len() > limit as usize {
+        rows.truncate(limit as usize);
+        rows.last()
+            .map(|r| Cursor { sort: AUDIT_SORT.into(), key: SortValue::Int(r.seq), id: SortValue::Int(r.seq) }.encode())
+    } else {
+        None
+    };
+    let items: Vec<AuditEntry> = rows.into_iter().map(to_dto).collect();
+    let mut res = HttpResponse::Ok();
+    if let Some(next) = &next_cursor {
+        let link = format!("<{}?{}>; rel=\"next\"", req.path(), pairs.with("cursor", next));
+        res.insert_header((actix_web::http::header::LINK, link));
+    }
+    Ok(res.json(Page { items, next_cursor }))
 }

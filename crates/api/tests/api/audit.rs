@@ -405,4 +405,33 @@ both_backends! {
         assert_eq!(trail.writer.checkpoint(&mut conn, Some(9)).expect("checkpoint"), Some(10));
         assert_eq!(std::fs::read_to_string(trail.file()).expect("file").lines().count(), 5);
     }
+    async fn administrators_page_through_the_trail_and_apps_cannot(db: TestDb) {
+        let app = app(&db).await;
+        app.create_admin("auditor", "security", PASSWORD);
+        let auditor = app.sign_in("auditor", PASSWORD).await;
+        for _ in 0..4 {
+            assert_eq!(app.get("/api/v1/events/export").await.status, 200);
+        }
+        let total = last_seq(&app.pool);
+        assert_eq!(total, 6, "two sign-ins and four exports");
+        // Newest first, three to a page, with a Link header while more follow.
+        let walked = app.walk("/api/v1/audit", "limit=3").await;
+        let seqs: Vec<i64> = walked.iter().map(|e| e["seq"].as_i64().expect("seq")).collect();
+        assert_eq!(seqs, (1..=total).rev().collect::<Vec<_>>());
+        assert_eq!(walked[0]["action"], "export");
+        assert_eq!(walked[0]["details"]["report"], "events");
+        assert_eq!(walked[total as usize - 1]["prev_hash"], audit::GENESIS);
+        assert_eq!(walked[1]["hash"], walked[0]["prev_hash"]);
+        // A security administrator reads it too; an application never.
+        let page = app.call_as(&Caller::Admin(auditor), "GET", "/api/v1/audit?limit=1", None).await;
+        assert_eq!(page.status, 200, "{}", page.text());
+        assert_eq!(page.json()["items"][0]["seq"], total);
+        let (_, token) = app_token(&app, &["events:read"]).await;
+        app.call_as(&Caller::Bearer(token), "GET", "/api/v1/audit", None).await.assert_status_problem(403);
+        app.call_as(&Caller::Anonymous, "GET", "/api/v1/audit", None).await.assert_status_problem(401);
+        // Bad parameters are named.
+        app.get("/api/v1/audit?limit=0").await.assert_problem(400, "limit");
+        app.get("/api/v1/audit?cursor=nonsense").await.assert_problem(400, "cursor");
+        app.get("/api/v1/audit?sort=seq").await.assert_status_problem(400);
+    }
 }
