@@ -647,9 +647,17 @@ pub async fn upload_recording_media(
     let id = row.id;
     let size = i64::try_from(total).unwrap_or(i64::MAX);
     let stored_key = key.clone();
+    let entry = crate::audit::entry(&req, "recording_uploaded")
+        .with_target(format!("recording:{id}"))
+        .with_details(serde_json::json!({ "id": id, "size_bytes": size, "duration_s": duration }));
     let updated = db(&state, move |conn| {
-        store::set_media(conn, id, &stored_key, size, duration)
-            .map_err(or_not_found(format!("no recording with id {id}")))
+        use diesel::Connection as _;
+        conn.transaction(|conn| {
+            let done = store::set_media(conn, id, &stored_key, size, duration)?;
+            confreports_store::audit::append(conn, &entry)?;
+            Ok(done)
+        })
+        .map_err(or_not_found(format!("no recording with id {id}")))
     })
     .await;
     let (previous, after) = match updated {

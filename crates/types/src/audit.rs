@@ -25,7 +25,7 @@ pub struct AuditEntry {
     /// `sign_in`, `sign_in_failed`, `sign_out`, `token_issued`, `token_revoked`, `delete`,
     /// `export`, `download`, `settings_changed`, `preferences_changed`, `app_created`,
     /// `app_deleted`, `app_secret_rotated`, `admin_created`, `admin_password_changed`,
-    /// `admin_unlocked`, `admin_deleted`, `ingest`, `retention_purge`.
+    /// `admin_unlocked`, `admin_deleted`, `ingest`, `recording_uploaded`, `retention_purge`.
     pub action: String,
     /// What was acted on: a report name, `admin:<login>`, `app:<client id>`, `recording:<id>`...
     pub target: Option<String>,

@@ -201,7 +201,7 @@ both_backends! {
         assert_eq!(app.call_as(&Caller::Admin(auditor), "POST", "/api/v1/auth/logout", None).await.status, 204);
         // An application: created, given a token, ingesting a batch.
         let (client_id, token) = app_token(&app, &["ingest"]).await;
-        let ingested = app.call_as(&Caller::Bearer(token), "POST", "/api/v1/ingest", Some(json!([{"kind": "user", "id": "u-1", "user_id": "anna@corp.example", "display_name": "Anna", "email": "anna@corp.example", "department": "Sales", "created_at": "2026-11-01T08:00:00Z"}]))).await;
+        let ingested = app.call_as(&Caller::Bearer(token.clone()), "POST", "/api/v1/ingest", Some(json!([{"kind": "user", "id": "u-1", "user_id": "anna@corp.example", "display_name": "Anna", "email": "anna@corp.example", "department": "Sales", "created_at": "2026-11-01T08:00:00Z"}]))).await;
         assert_eq!(ingested.status, 200, "{}", ingested.text());
         // A recording: played from the start (one row), its later ranges (none), downloaded.
         crate::recordings::seed(&app);
@@ -214,8 +214,17 @@ both_backends! {
         assert_eq!(media(&app, &format!("/api/v1/recordings/{id}/download"), None).await, 200);
         // A read that is not an export or a download leaves nothing.
         assert_eq!(app.get("/api/v1/events?limit=5").await.status, 200);
-        // A recording deleted by id.
+        // A recording deleted by id; another one's media uploaded by the application.
         assert_eq!(app.call("DELETE", &format!("/api/v1/recordings/{id}")).await.status, 204);
+        let upload = TestRequest::put()
+            .uri("/api/v1/ingest/recordings/src-2/media")
+            .peer_addr("127.0.0.1:40000".parse().expect("addr"))
+            .insert_header(("authorization", format!("Bearer {token}")))
+            .insert_header(("content-type", "video/webm"))
+            .set_payload(confreports_store::demo::SAMPLE_WEBM);
+        let uploaded = app.send(upload).await;
+        assert_eq!(uploaded.status, 200, "{}", uploaded.text());
+        let uploaded_id = uploaded.json()["id"].as_i64().expect("id");
 
         let all = rows(&app.pool);
         let new: Vec<&AuditRow> = all.iter().filter(|r| r.seq > start).collect();
@@ -237,6 +246,7 @@ both_backends! {
             ("download", "admin", root),
             ("download", "admin", root),
             ("delete", "admin", root),
+            ("recording_uploaded", "app", Some("audited app")),
         ], "{new:#?}");
         let by = |i: usize| new[i];
         assert_eq!(details(by(0))["reason"], "wrong password");
@@ -260,6 +270,8 @@ both_backends! {
         assert_eq!(details(by(13))["what"], "recording");
         assert_eq!(by(13).target, Some(format!("recording:{id}")));
         assert_eq!((by(14).target.clone(), details(by(14))["count"].clone()), (Some(format!("recording:{id}")), json!(1)));
+        assert_eq!(by(15).target, Some(format!("recording:{uploaded_id}")));
+        assert_eq!(details(by(15))["size_bytes"], confreports_store::demo::SAMPLE_WEBM.len());
         // The events log may lose rows (it just did); the trail is whole.
         let report = verify(&app.pool, &[]);
         assert_eq!(report.problem, None);
