@@ -455,7 +455,14 @@ pub async fn download_file(
     let content_type =
         row.content_type.parse::<actix_web::mime::Mime>().unwrap_or(actix_web::mime::APPLICATION_OCTET_STREAM);
     let file = file.set_content_type(content_type).set_content_disposition(attachment(&row.file_name));
-    Ok(file.into_response(&req))
+    let res = file.into_response(&req);
+    if crate::audit::starts_the_file(&req, &res) {
+        let entry = crate::audit::entry(&req, "download").with_target(format!("file:{}", row.id)).with_details(
+            serde_json::json!({ "what": "file", "id": row.id, "name": row.file_name, "session_id": row.session_id }),
+        );
+        crate::audit::record(&state, entry).await?;
+    }
+    Ok(res)
 }
 
 /// Delete a chat file

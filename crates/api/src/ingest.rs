@@ -6,6 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, post, web};
 use chrono::Utc;
 use confreports_types::ingest::{IngestRecord, IngestResult};
 use confreports_types::{FieldError, Problem};
+use diesel::Connection as _;
 use futures_util::StreamExt as _;
 use serde_json::Value;
 
@@ -258,7 +259,20 @@ pub async fn ingest_records(
         }
     }
     let n = records.len();
-    let outcome = db(&state, move |conn| Ok(confreports_store::ingest::ingest(conn, &records, Utc::now())?)).await?;
+    let entry = crate::audit::entry(&req, "ingest").with_target("ingest");
+    let outcome = db(&state, move |conn| {
+        Ok(conn.transaction(|conn| {
+            let outcome = confreports_store::ingest::ingest(conn, &records, Utc::now())?;
+            let details = serde_json::json!({
+                "records": records.len(),
+                "accepted": outcome.accepted,
+                "duplicates": outcome.duplicates,
+            });
+            confreports_store::audit::append(conn, &entry.with_details(details))?;
+            Ok::<_, diesel::result::Error>(outcome)
+        })?)
+    })
+    .await?;
     let who = match &principal {
         Principal::App(a) => a.client_id.clone(),
         Principal::Admin(a) => a.login.clone(),

@@ -3,6 +3,7 @@
 //! OpenAPI document, and static serving of the web app.
 
 pub mod app;
+pub mod audit;
 pub mod auth;
 pub mod body;
 pub mod calls;

@@ -23,6 +23,7 @@ Lists are keyset-paginated: pass `next_cursor` back as `cursor`. Errors are RFC 
         (name = "ingest", description = "The conferencing server pushes its records (events, users, conferences, sessions and what happens in them, chat, configuration changes, endpoints, recordings) in all-or-nothing batches; scope `ingest`"),
         (name = "endpoints", description = "Device connections: application, type, OS, IP, last conference, network test, first and last seen"),
         (name = "dashboard", description = "Activity per day: calls, peak concurrent sessions, active users, events per type, recording storage"),
+        (name = "audit", description = "The append-only, hash-chained audit trail of every administrator and app action (administrators only)"),
         (name = "settings", description = "Server settings such as retention periods (sysadmins only)"),
         (name = "auth", description = "Administrators signing in to the web app, and their preferences"),
         (name = "admins", description = "Administrators of the web app: create, reset a password, unlock, delete (sysadmins only)"),

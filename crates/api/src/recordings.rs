@@ -388,15 +388,24 @@ async fn serve_media(
     let (row, file) = open_media(state, req, id).await?;
     let res = media_response(file.set_content_disposition(disposition(&row)), req);
     let if_range = req.headers().get(actix_web::http::header::IF_RANGE).and_then(|v| v.to_str().ok());
-    match if_range {
+    let res = match if_range {
         Some(v) if res.status() == StatusCode::PARTIAL_CONTENT && !if_range_holds(v, &res) => {
             // The same request without its range.
             let plain = actix_web::test::TestRequest::default().method(req.method().clone()).to_http_request();
             let (row, file) = open_media(state, req, id).await?;
-            Ok(media_response(file.set_content_disposition(disposition(&row)), &plain))
+            media_response(file.set_content_disposition(disposition(&row)), &plain)
         }
-        _ => Ok(res),
+        _ => res,
+    };
+    // One record per playback or download: its first request, not every range after it.
+    if crate::audit::starts_the_file(req, &res) {
+        let what = if req.path().ends_with("/download") { "recording" } else { "recording_media" };
+        let entry = crate::audit::entry(req, "download")
+            .with_target(format!("recording:{}", row.id))
+            .with_details(serde_json::json!({ "what": what, "id": row.id, "session_id": row.session_id }));
+        crate::audit::record(state, entry).await?;
     }
+    Ok(res)
 }
 
 /// The attachment name of a recording: its title (or "Recording <id>") and start date.
@@ -641,9 +650,17 @@ pub async fn upload_recording_media(
     let id = row.id;
     let size = i64::try_from(total).unwrap_or(i64::MAX);
     let stored_key = key.clone();
+    let entry = crate::audit::entry(&req, "recording_uploaded")
+        .with_target(format!("recording:{id}"))
+        .with_details(serde_json::json!({ "id": id, "size_bytes": size, "duration_s": duration }));
     let updated = db(&state, move |conn| {
-        store::set_media(conn, id, &stored_key, size, duration)
-            .map_err(or_not_found(format!("no recording with id {id}")))
+        use diesel::Connection as _;
+        conn.transaction(|conn| {
+            let done = store::set_media(conn, id, &stored_key, size, duration)?;
+            confreports_store::audit::append(conn, &entry)?;
+            Ok(done)
+        })
+        .map_err(or_not_found(format!("no recording with id {id}")))
     })
     .await;
     let (previous, after) = match updated {

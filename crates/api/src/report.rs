@@ -5,6 +5,7 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono_tz::Tz;
+use confreports_store::audit;
 use confreports_store::report::{self, CommonFilter, Report, cursor_fits};
 use confreports_types::{
     Count, Cursor, DeleteParams, Deleted, ExportParams, Page, PageParams, Preferences, RangeParams, Sort, SortField,
@@ -156,6 +157,11 @@ pub async fn export<R: ApiReport>(
         message: format!("at most {max} exports may stream at once per caller; retry when one has finished"),
         retry_after_s: crate::limits::Limits::EXPORT_RETRY_AFTER_S,
     })?;
+    // Recorded before the first row leaves: an export is a read that leaves no other trace.
+    let entry = audit::Entry::by(&principal.actor(&req), "export")
+        .with_target(R::NAME)
+        .with_details(serde_json::json!({ "report": R::NAME, "filter": &parsed.filter }));
+    db(&state, move |conn| Ok(audit::append(conn, &entry)?)).await?;
     Ok(csv_export::stream::<R>(state.pool.clone(), parsed.filter, sort, format, slot))
 }
 

@@ -66,6 +66,7 @@ pub fn api(cfg: &mut ServiceConfig) {
             .service(crate::settings::update_settings)
             .service(users::list_users)
             .service(users::get_user)
+            .service(crate::audit::list_audit)
             // The web app's administrators.
             .service(auth::session::sign_in)
             .service(auth::session::sign_out)

@@ -102,10 +102,14 @@ pub fn ensure_first_admin(conn: &mut DbConnection) -> anyhow::Result<()> {
         events::insert(
             conn,
             &[cli_event(EventType::Activation, "admin", "sysadmin", "first administrator created at start-up".into())],
-        )
+        )?;
+        let entry = confreports_store::audit::Entry::system("admin_created")
+            .with_target("admin:admin")
+            .with_details(serde_json::json!({ "login": "admin", "role": "sysadmin", "reason": "first start" }));
+        confreports_store::audit::append(conn, &entry).map(|_| ())
     });
     match created {
-        Ok(_) => {}
+        Ok(()) => {}
         // Another node starting at the same moment created it (and showed its password).
         Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {
             return Ok(());

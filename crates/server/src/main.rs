@@ -14,6 +14,7 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use confreports_api::AppState;
+use confreports_api::audit::CheckpointWriter;
 use confreports_api::auth::{Auth, AuthSettings};
 use confreports_store::demo::{self, DemoOptions, Progress};
 
@@ -49,6 +50,9 @@ enum Command {
         /// Largest recording upload accepted, in bytes (default 4 GiB).
         #[arg(long, env = "CONFREPORTS_RECORDING_MAX_BYTES", default_value_t = confreports_api::recordings::DEFAULT_MAX_UPLOAD_BYTES)]
         recording_max_bytes: u64,
+        /// Seconds between signed checkpoints of the audit trail (written when it grew).
+        #[arg(long, env = "CONFREPORTS_AUDIT_CHECKPOINT_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+        audit_checkpoint_secs: u64,
         #[command(flatten)]
         limits: LimitArgs,
         #[command(flatten)]
@@ -72,6 +76,11 @@ enum Command {
     App {
         #[command(subcommand)]
         command: app_cmd::AppCommand,
+    },
+    /// The audit trail: verify it, or checkpoint it now.
+    Audit {
+        #[command(subcommand)]
+        command: audit_cmd::AuditCommand,
     },
     /// Print the OpenAPI document to stdout.
     Openapi,
@@ -208,6 +217,7 @@ impl AuthArgs {
 
 mod admin;
 mod app_cmd;
+mod audit_cmd;
 mod purge;
 mod simulate;
 
@@ -279,14 +289,34 @@ fn main() -> anyhow::Result<()> {
             let pool = confreports_store::open_pool(&database_url, 1).context("opening the database")?;
             admin::run(&mut *pool.get()?, command)
         }
+        Command::Audit { command } => {
+            let pool = confreports_store::open_pool(&database_url, 1).context("opening the database")?;
+            if !audit_cmd::run(&mut *pool.get()?, &cli.data_dir, command)? {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
         Command::App { command } => {
             let pool = confreports_store::open_pool(&database_url, 1).context("opening the database")?;
             app_cmd::run(&mut *pool.get()?, command)
         }
-        Command::Serve { bind, web_dir, workers, recording_max_bytes, limits, auth, housekeeping } => {
+        Command::Serve {
+            bind,
+            web_dir,
+            workers,
+            recording_max_bytes,
+            audit_checkpoint_secs,
+            limits,
+            auth,
+            housekeeping,
+        } => {
             let auth = Auth::new(auth.settings(), &cli.data_dir).context("loading the token signing key")?;
             let dirs = (cli.data_dir.join("files"), cli.data_dir.join("recordings"), recording_max_bytes);
-            serve(&database_url, &bind, web_dir, dirs, Tuning { workers, limits, housekeeping }, auth)
+            let checkpoints =
+                confreports_api::audit::CheckpointWriter::open(&confreports_api::audit::audit_dir(&cli.data_dir))
+                    .context("loading the audit checkpoint signing key")?;
+            let checkpoints = (std::sync::Arc::new(checkpoints), std::time::Duration::from_secs(audit_checkpoint_secs));
+            serve(&database_url, &bind, web_dir, dirs, Tuning { workers, limits, housekeeping }, auth, checkpoints)
         }
         Command::Simulate { url, client_id, client_secret_stdin, rate, duration, batch } => {
             anyhow::ensure!(client_secret_stdin, "pass --client-secret-stdin and the secret on stdin");
@@ -326,6 +356,7 @@ fn serve(
     (files_dir, recordings_dir, recording_max_bytes): (PathBuf, PathBuf, u64),
     Tuning { workers, limits: limit_args, housekeeping: housekeeping_args }: Tuning,
     auth: std::sync::Arc<Auth>,
+    (checkpoints, checkpoint_every): (std::sync::Arc<CheckpointWriter>, std::time::Duration),
 ) -> anyhow::Result<()> {
     let leadership = confreports_store::leader::Leadership::new(
         confreports_store::DbUrl::parse(database_url).context("the database URL")?,
@@ -355,6 +386,7 @@ fn serve(
     };
     let disconnect_timeout = secs(limit_args.disconnect_timeout_secs);
     let workers = workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let pool = state.pool.clone();
     actix_web::rt::System::new().block_on(async move {
         actix_web::rt::spawn(housekeeping(
             state.pool.clone(),
@@ -362,6 +394,7 @@ fn serve(
             state.recordings_dir.clone(),
             housekeeping_args,
         ));
+        actix_web::rt::spawn(audit_checkpoints(state.pool.clone(), checkpoints.clone(), checkpoint_every));
         let server = actix_web::HttpServer::new(move || confreports_api::build(state.clone()))
             .workers(workers)
             .client_request_timeout(header_timeout)
@@ -372,8 +405,41 @@ fn serve(
         for addr in server.addrs() {
             eprintln!("confreports is serving on http://{addr}/ (API docs: http://{addr}/swagger-ui/)");
         }
-        server.run().await.context("server stopped")
+        let stopped = server.run().await.context("server stopped");
+        // A last checkpoint on a clean stop, so the tail written since the last one is covered.
+        let last = actix_web::web::block(move || -> anyhow::Result<()> {
+            checkpoints.checkpoint(&mut *pool.get()?, None)?;
+            Ok(())
+        })
+        .await;
+        if let Ok(Err(e)) | Err(e) = last.map_err(anyhow::Error::from) {
+            tracing::warn!(error = %e, "final audit checkpoint failed");
+        }
+        stopped
     })
+}
+
+/// Every `every`: a signed checkpoint of the audit trail's last row, when it moved.
+async fn audit_checkpoints(
+    pool: confreports_store::Pool,
+    writer: std::sync::Arc<CheckpointWriter>,
+    every: std::time::Duration,
+) {
+    let mut tick = actix_web::rt::time::interval(every);
+    let mut last: Option<i64> = None;
+    loop {
+        tick.tick().await;
+        let pool = pool.clone();
+        let writer = writer.clone();
+        let done = actix_web::web::block(move || -> anyhow::Result<Option<i64>> {
+            Ok(writer.checkpoint(&mut *pool.get()?, last)?)
+        })
+        .await;
+        match done.map_err(anyhow::Error::from) {
+            Ok(Ok(seq)) => last = seq,
+            Ok(Err(e)) | Err(e) => tracing::warn!(error = %e, "audit checkpoint failed"),
+        }
+    }
 }
 
 /// Every `--housekeeping-seconds` (30): records `unlock` for expired account locks and drops

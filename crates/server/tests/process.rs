@@ -535,3 +535,101 @@ fn export_disconnect_run(dir: &Path, db: &str) {
     // After that finished export, another is accepted at once.
     assert_eq!(export().expect("export").status().as_u16(), 200);
 }
+
+/// `confreports audit ...` with the data dir and database of a test; (exit code, stdout).
+fn audit_cmd(dir: &Path, db: &str, args: &[&str]) -> (i32, String) {
+    let out = Command::new(BIN)
+        .arg("audit")
+        .args(args)
+        .env("DATABASE_URL", db)
+        .env("CONFREPORTS_DATA_DIR", dir)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("confreports audit");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    (out.status.code().unwrap_or(-1), format!("{stdout}{stderr}"))
+}
+
+/// Runs `sql` on the audit log past its append-only triggers.
+fn tamper_audit(db: &str, sql: &str) {
+    use diesel::connection::SimpleConnection as _;
+    let mut conn = confreports_store::DbUrl::parse(db).expect("url").connect().expect("connect");
+    let untrigger = match conn {
+        confreports_store::DbConnection::Sqlite(_) => {
+            "DROP TRIGGER IF EXISTS audit_log_no_update; DROP TRIGGER IF EXISTS audit_log_no_delete;"
+        }
+        confreports_store::DbConnection::Postgres(_) => "ALTER TABLE audit_log DISABLE TRIGGER USER;",
+    };
+    conn.batch_execute(untrigger).expect("disable the triggers");
+    conn.batch_execute(sql).expect("tamper");
+}
+
+fn audit_run(dir: &Path, db: &str) {
+    // The server checkpoints the trail every second while it grows.
+    let port = free_port();
+    let app = create_app(dir, db, "audited", &["events:read"]);
+    let log = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("serve.log")).expect("log");
+    let child = Command::new(BIN)
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--web-dir", "/nonexistent"])
+        .args(["--audit-checkpoint-secs", "1"])
+        .env("DATABASE_URL", db)
+        .env("CONFREPORTS_DATA_DIR", dir)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("spawn serve");
+    let mut server = Server { child, url: format!("http://127.0.0.1:{port}") };
+    let started = Instant::now();
+    while agent().get(format!("{}/api/v1/event-types", server.url)).call().is_err() {
+        assert!(started.elapsed() < Duration::from_secs(30), "serve did not come up");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let reader = token(&server.url, &app);
+    let res = agent()
+        .get(format!("{}/api/v1/events/export", server.url))
+        .header("authorization", &format!("Bearer {reader}"))
+        .call()
+        .expect("export");
+    assert_eq!(res.status().as_u16(), 200);
+    // admin_created (first start), app_created, token_issued, export.
+    let tail = {
+        let mut conn = confreports_store::DbUrl::parse(db).expect("url").connect().expect("connect");
+        confreports_store::audit::tail(&mut conn).expect("tail").expect("rows").0
+    };
+    assert_eq!(tail, 4);
+    let file = dir.join("audit").join("checkpoints.jsonl");
+    let started = Instant::now();
+    loop {
+        let text = std::fs::read_to_string(&file).unwrap_or_default();
+        if text.lines().any(|l| serde_json::from_str::<Value>(l).is_ok_and(|v| v["seq"] == tail)) {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(15), "no checkpoint of seq {tail}: {text}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    server.kill();
+    let (code, out) = audit_cmd(dir, db, &["checkpoint"]);
+    assert_eq!((code, out.contains(&format!("checkpoint written: seq {tail}"))), (0, true), "{out}");
+    let (code, out) = audit_cmd(dir, db, &["verify"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains(&format!("audit log OK: {tail} rows, last seq {tail}, ")), "{out}");
+    // The tail truncated: only the checkpoints tell.
+    tamper_audit(db, &format!("DELETE FROM audit_log WHERE seq = {tail}"));
+    let (code, out) = audit_cmd(dir, db, &["verify"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains(&format!("row seq {tail}: missing")) && out.contains("tail truncated"), "{out}");
+    let (code, out) = audit_cmd(dir, db, &["verify", "--checkpoints", &dir.join("none.jsonl").display().to_string()]);
+    assert_eq!(code, 0, "without checkpoints the chain alone holds: {out}");
+    // An edited row is the first bad one.
+    tamper_audit(db, "UPDATE audit_log SET details = '{}' WHERE seq = 2");
+    let (code, out) = audit_cmd(dir, db, &["verify"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("row seq 2: its content does not match its hash (edited)"), "{out}");
+}
+
+#[test]
+fn audit_verify_names_the_first_bad_row_after_tampering() {
+    on_both_databases(audit_run);
+}

@@ -508,8 +508,12 @@ pub fn delete_file(conn: &mut DbConnection, id: i64, actor: &Actor) -> QueryResu
         });
         let event = NewEvent::action(EventType::DeleteChatMessages, true, actor)
             .with_description(format!("file `{}` deleted from the chat of session {}", row.file_name, row.session_id))
-            .with_details(details);
+            .with_details(details.clone());
         events::insert(conn, std::slice::from_ref(&event))?;
+        let entry = crate::audit::Entry::by(actor, "delete")
+            .with_target(format!("file:{}", row.id))
+            .with_details(serde_json::json!({ "report": "files", "count": 1, "file": details }));
+        crate::audit::append(conn, &entry)?;
         Ok(row)
     })
 }

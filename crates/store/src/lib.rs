@@ -6,6 +6,7 @@
 //! [`StoreError`]. `diesel::NotFound` is turned into a 404 by the API crate, in one place.
 
 pub mod access;
+pub mod audit;
 pub mod calls;
 pub mod chat;
 pub mod config_changes;

@@ -217,8 +217,12 @@ pub fn delete_one(conn: &mut DbConnection, id: i64, actor: &Actor) -> QueryResul
         });
         let event = NewEvent::action(EventType::DeleteVideoRecording, true, actor)
             .with_description(format!("recording {} of session {} deleted", row.id, row.session_id))
-            .with_details(details);
+            .with_details(details.clone());
         events::insert(conn, std::slice::from_ref(&event))?;
+        let entry = crate::audit::Entry::by(actor, "delete")
+            .with_target(format!("recording:{}", row.id))
+            .with_details(serde_json::json!({ "report": "recordings", "count": 1, "recording": details }));
+        crate::audit::append(conn, &entry)?;
         Ok(row)
     })
 }
@@ -253,6 +257,14 @@ pub fn delete_older_than(conn: &mut DbConnection, days: u32, now: DateTime<Utc>)
             deletion_event(EventType::DeleteVideoRecordings, deleted, &filter, &Actor::default(), Some("retention"))
                 .with_description(format!("{deleted} recordings deleted after the retention timeout of {days} days"));
         events::insert(conn, std::slice::from_ref(&event))?;
+        let details = serde_json::json!({
+            "report": "recordings",
+            "filter": filter,
+            "reason": "retention",
+            "count": deleted,
+        });
+        let entry = crate::audit::Entry::system("retention_purge").with_target("recordings").with_details(details);
+        crate::audit::append(conn, &entry)?;
         let storage_keys = rows.into_iter().filter_map(|(_, k)| k).filter(|k| is_safe_media_key(k)).collect();
         Ok(Purged { deleted, storage_keys })
     })

@@ -172,6 +172,15 @@ pub fn delete_by_filter<R: Report>(
             .with_description(format!("{deleted} {} entries deleted", R::NAME));
         events::insert(conn, std::slice::from_ref(&event))?;
         events::insert(conn, &dependents)?;
+        // The server's own deletions are the retention settings at work.
+        let action = if actor.name.is_none() { "retention_purge" } else { "delete" };
+        let details = serde_json::json!({
+            "report": R::NAME,
+            "filter": filter,
+            "reason": reason,
+            "count": deleted,
+        });
+        crate::audit::append(conn, &crate::audit::Entry::by(actor, action).with_target(R::NAME).with_details(details))?;
         Ok(deleted)
     })
 }

@@ -316,6 +316,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    audit_log (seq) {
+        seq -> BigInt,
+        time -> Timestamp,
+        actor_kind -> Text,
+        actor -> Nullable<Text>,
+        ip -> Nullable<Text>,
+        action -> Text,
+        target -> Nullable<Text>,
+        details -> Text,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
 diesel::joinable!(call_sessions -> conferences (conference_id));
 diesel::joinable!(participations -> call_sessions (session_id));
 diesel::joinable!(name_changes -> participations (participation_id));
@@ -349,4 +364,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     event_counts,
     event_counts_hourly,
     user_activity,
+    audit_log,
 );

@@ -84,6 +84,7 @@ pub fn update(conn: &mut DbConnection, update: &SettingsUpdate, actor: &Actor) -
         let actor_type = if actor.app_name.is_some() { "app" } else { "admin" };
         let json: Vec<serde_json::Value> =
             changes.iter().map(|(p, b, a)| serde_json::json!({"parameter": p, "before": b, "after": a})).collect();
+        let audit_changes = json.clone();
         let mut searchable = vec![Some(actor_name.as_str()), Some(actor_type), Some("settings")];
         for (p, b, a) in &changes {
             searchable.extend([Some(*p), Some(b.as_str()), Some(a.as_str())]);
@@ -100,6 +101,10 @@ pub fn update(conn: &mut DbConnection, update: &SettingsUpdate, actor: &Actor) -
         };
         let params = changes.iter().map(|(p, _, _)| (*p).to_owned()).collect();
         insert_config_changes(conn, &[(change, params)])?;
+        let entry = crate::audit::Entry::by(actor, "settings_changed")
+            .with_target("settings")
+            .with_details(serde_json::json!({ "changes": audit_changes }));
+        crate::audit::append(conn, &entry)?;
         Ok(after)
     })
 }

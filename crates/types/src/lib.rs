@@ -3,6 +3,7 @@
 //! serde only (utoipa schemas behind the `openapi` feature); this crate must build for
 //! `wasm32-unknown-unknown`, so it never sees diesel, actix or jsonwebtoken.
 
+pub mod audit;
 pub mod auth;
 pub mod calls;
 pub mod chat;
@@ -16,6 +17,7 @@ pub mod problem;
 pub mod recordings;
 pub mod settings;
 
+pub use audit::{AuditEntry, AuditParams};
 pub use auth::{
     AdminAccount, DateFormat, LoginRequest, Me, NewAdmin, NewAdminPassword, NewOAuthApp, OAuthApp, OAuthAppSecret,
     Preferences, Role, Scope,

@@ -10,6 +10,7 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, post, put, web};
 use chrono::Utc;
 use confreports_store::DbConnection;
 use confreports_store::access::{self, AdminRow};
+use confreports_store::audit;
 use confreports_store::events::{self, NewEvent};
 use confreports_store::report::{from_db_time, to_db_time};
 use confreports_types::{AdminAccount, EventType, FieldError, NewAdmin, NewAdminPassword, Problem, Role};
@@ -117,6 +118,13 @@ fn hashed(new_password: &str) -> Result<String, AdminsError> {
     password::hash(new_password).map_err(|e| AdminsError::Hash(e.to_string()))
 }
 
+fn admin_entry(origin: &Origin, action: &str, login: &str, role: &str) -> audit::Entry {
+    origin
+        .audit(action)
+        .with_target(format!("admin:{login}"))
+        .with_details(serde_json::json!({ "login": login, "role": role }))
+}
+
 /// Every administrator, by login.
 pub fn list(conn: &mut DbConnection) -> Result<Vec<AdminAccount>, AdminsError> {
     Ok(access::list_admins(conn)?.iter().map(to_dto).collect())
@@ -139,6 +147,7 @@ pub fn create(conn: &mut DbConnection, new: &NewAdmin, origin: &Origin) -> Resul
             access::create_admin(conn, &new.login, role.as_str(), &hash, to_db_time(Utc::now()))?;
             let description = format!("administrator account `{}` created (role {})", new.login, role.as_str());
             events::insert(conn, &[event(origin, EventType::Activation, &new.login, role.as_str(), description)])?;
+            audit::append(conn, &admin_entry(origin, "admin_created", &new.login, role.as_str()))?;
             access::admin_by_login(conn, &new.login)?.ok_or(diesel::result::Error::NotFound)
         })
         .map_err(|e| match e {
@@ -163,6 +172,7 @@ pub fn set_password(
         access::delete_sessions_of(conn, admin.id)?;
         let description = format!("password of administrator `{login}` changed; their sessions are ended");
         events::insert(conn, &[event(origin, EventType::Status, login, &admin.role, description)])?;
+        audit::append(conn, &admin_entry(origin, "admin_password_changed", login, &admin.role))?;
         Ok(())
     })
 }
@@ -179,6 +189,7 @@ pub fn unlock(conn: &mut DbConnection, login: &str, origin: &Origin) -> Result<b
                 Origin::CommandLine => "unlocked by a sysadmin (command line)",
             };
             events::insert(conn, &[event(origin, EventType::Unlock, login, &admin.role, format!("`{login}` {by}"))])?;
+            audit::append(conn, &admin_entry(origin, "admin_unlocked", login, &admin.role))?;
         }
         Ok(unlocked)
     })
@@ -206,6 +217,7 @@ pub fn delete_admin(
         let description =
             format!("administrator account `{login}` deleted (role {}); its sessions are ended", admin.role);
         events::insert(conn, &[event(origin, EventType::Deactivation, login, &admin.role, description)])?;
+        audit::append(conn, &admin_entry(origin, "admin_deleted", login, &admin.role))?;
         Ok(())
     })
 }

@@ -10,6 +10,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use chrono::Utc;
 use confreports_store::access::{self, AppRow};
+use confreports_store::audit;
 use confreports_store::events::{self, NewEvent};
 use confreports_store::report::{from_db_time, to_db_time};
 use confreports_store::{Actor, DbConnection};
@@ -129,6 +130,16 @@ pub enum Origin {
 }
 
 impl Origin {
+    /// The audit trail entry of `action` by this origin.
+    pub fn audit(&self, action: &str) -> audit::Entry {
+        match self {
+            Origin::Api(actor) => audit::Entry::by(actor, action),
+            Origin::CommandLine => {
+                audit::Entry::system(action).with_actor(audit::ActorKind::System, Some("command line".into()))
+            }
+        }
+    }
+
     fn event(&self, event_type: EventType, description: String, app: &AppRow) -> NewEvent {
         let mut e = match self {
             Origin::Api(actor) => NewEvent::action(event_type, true, actor),
@@ -150,6 +161,15 @@ impl Origin {
         }));
         e
     }
+}
+
+fn app_entry(origin: &Origin, action: &str, app: &AppRow) -> audit::Entry {
+    origin.audit(action).with_target(format!("app:{}", app.client_id)).with_details(serde_json::json!({
+        "id": app.id,
+        "client_id": app.client_id,
+        "name": app.name,
+        "scopes": row_scopes(app),
+    }))
 }
 
 /// Checks a new application's name and scopes; returns the trimmed name and the scopes
@@ -207,6 +227,7 @@ pub fn create(conn: &mut DbConnection, new: &NewOAuthApp, origin: &Origin) -> Re
             Scope::join(&scopes)
         );
         events::insert(conn, &[origin.event(EventType::Activation, description, &row)])?;
+        audit::append(conn, &app_entry(origin, "app_created", &row))?;
         Ok::<_, AppsError>(row)
     })?;
     Ok(OAuthAppSecret { app: to_dto(&row), client_secret: secret })
@@ -224,6 +245,7 @@ pub fn revoke(conn: &mut DbConnection, id: i64, origin: &Origin) -> Result<OAuth
                 row.name, row.client_id
             );
             events::insert(conn, &[origin.event(EventType::Deactivation, description, &row)])?;
+            audit::append(conn, &app_entry(origin, "app_deleted", &row))?;
         }
         let row = access::app_by_id(conn, id)?.ok_or(AppsError::NotFound(id))?;
         Ok(to_dto(&row))
@@ -244,6 +266,7 @@ pub fn rotate(conn: &mut DbConnection, id: i64, origin: &Origin) -> Result<OAuth
             row.name, row.client_id
         );
         events::insert(conn, &[origin.event(EventType::Status, description, &row)])?;
+        audit::append(conn, &app_entry(origin, "app_secret_rotated", &row))?;
         Ok(OAuthAppSecret { app: to_dto(&row), client_secret: secret.clone() })
     })
 }

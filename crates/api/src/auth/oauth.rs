@@ -22,6 +22,7 @@ use base64::Engine as _;
 use chrono::Utc;
 use confreports_store::Actor;
 use confreports_store::access::{self, AppRow};
+use confreports_store::audit;
 use confreports_store::events::{self, NewEvent};
 use confreports_store::report::to_db_time;
 use confreports_types::{EventType, Scope};
@@ -461,12 +462,20 @@ pub async fn issue_token(state: web::Data<AppState>, req: HttpRequest, body: web
         }
     };
     match state.auth.keys.issue(&app.client_id, &scopes) {
-        Ok((access_token, claims)) => no_store(HttpResponse::Ok()).json(TokenResponse {
-            access_token,
-            token_type: "Bearer".into(),
-            expires_in: claims.exp - claims.iat,
-            scope: claims.scope,
-        }),
+        Ok((access_token, claims)) => {
+            let entry = audit::Entry::by(&app_actor(&req, &app), "token_issued")
+                .with_target(format!("app:{}", app.client_id))
+                .with_details(serde_json::json!({ "jti": claims.jti, "scope": claims.scope, "exp": claims.exp }));
+            if let Err(e) = db(&state, move |conn| Ok(audit::append(conn, &entry)?)).await {
+                return internal(e);
+            }
+            no_store(HttpResponse::Ok()).json(TokenResponse {
+                access_token,
+                token_type: "Bearer".into(),
+                expires_in: claims.exp - claims.iat,
+                scope: claims.scope,
+            })
+        }
         Err(e) => internal(ApiError::Internal(format!("signing an access token: {e}"))),
     }
 }
@@ -523,6 +532,10 @@ pub async fn revoke_token(state: web::Data<AppState>, req: HttpRequest, body: we
                 let e = NewEvent::action(EventType::Logout, true, &actor)
                     .with_description(format!("access token {} revoked by the application", claims.jti));
                 events::insert(conn, &[e])?;
+                let entry = audit::Entry::by(&actor, "token_revoked")
+                    .with_target(format!("app:{}", claims.client_id))
+                    .with_details(serde_json::json!({ "jti": claims.jti }));
+                audit::append(conn, &entry)?;
                 Ok(())
             })
         })

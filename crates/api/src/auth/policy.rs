@@ -77,6 +77,8 @@ pub const POLICY: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/dashboard", Scope(Scope::DashboardRead)),
     ("GET", "/api/v1/settings", Sysadmin),
     ("PUT", "/api/v1/settings", Sysadmin),
+    // The audit trail: administrators, never applications.
+    ("GET", "/api/v1/audit", Admin),
     // Administrators of the web app.
     ("POST", "/api/v1/auth/login", Public),
     ("POST", "/api/v1/auth/logout", Admin),

@@ -6,6 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use chrono::{Duration, Utc};
 use chrono_tz::Tz;
 use confreports_store::access::{self, AdminRow};
+use confreports_store::audit;
 use confreports_store::events::{self, NewEvent};
 use confreports_store::report::to_db_time;
 use confreports_types::{EventType, LoginRequest, Me, Preferences, Problem};
@@ -102,15 +103,28 @@ pub async fn sign_in(
             e.description = Some(description.to_owned());
             e
         };
+        // Who tried is not known until the password matches: the entered login, as given.
+        let failure_audit = |reason: &str| {
+            audit::Entry::anonymous("sign_in_failed", ip_text.clone())
+                .with_actor(audit::ActorKind::Anonymous, Some(login.clone()))
+                .with_target(format!("admin:{login}"))
+                .with_details(serde_json::json!({ "reason": reason }))
+        };
         let Some(row) = row else {
             password::verify_dummy(&password);
-            events::insert(conn, &[failure_event(None, "unknown login")])?;
+            conn.transaction(|conn| {
+                events::insert(conn, &[failure_event(None, "unknown login")])?;
+                audit::append(conn, &failure_audit("unknown login"))
+            })?;
             return Ok(Outcome::Wrong);
         };
         let locked = row.locked_until.is_some_and(|until| until > now.naive_utc());
         let password_ok = password::verify(&password, &row.password_hash);
         if locked {
-            events::insert(conn, &[failure_event(Some(&row), "account locked")])?;
+            conn.transaction(|conn| {
+                events::insert(conn, &[failure_event(Some(&row), "account locked")])?;
+                audit::append(conn, &failure_audit("account locked"))
+            })?;
             return Ok(Outcome::Wrong);
         }
         if !password_ok {
@@ -129,7 +143,9 @@ pub async fn sign_in(
                     ));
                     evs.push(lock);
                 }
-                events::insert(conn, &evs)
+                events::insert(conn, &evs)?;
+                let reason = if now_locked { "wrong password; account locked" } else { "wrong password" };
+                audit::append(conn, &failure_audit(reason))
             })?;
             return Ok(Outcome::Wrong);
         }
@@ -154,7 +170,12 @@ pub async fn sign_in(
             e.ip = ip_text.clone();
             e.user_agent = user_agent.clone();
             e.description = Some("administrator signed in to the web app".into());
-            events::insert(conn, &[e])
+            events::insert(conn, &[e])?;
+            let entry = audit::Entry::anonymous("sign_in", ip_text.clone())
+                .with_actor(audit::ActorKind::Admin, Some(row.login.clone()))
+                .with_target(format!("admin:{}", row.login))
+                .with_details(serde_json::json!({ "role": row.role, "method": "password" }));
+            audit::append(conn, &entry)
         })?;
         let csrf = csrf_token_for(&token);
         Ok(Outcome::SignedIn(admin_principal(row, hash, csrf), token))
@@ -210,10 +231,15 @@ pub async fn sign_out(state: web::Data<AppState>, req: HttpRequest, principal: P
             e.user_id = Some(admin.login.clone());
             e.entered_login = Some(admin.login.clone());
             e.admin_type = Some(admin.role.as_str().to_owned());
+            let e_ip = ip.clone();
             e.ip = ip;
             e.user_agent = user_agent;
             e.description = Some("administrator signed out of the web app".into());
-            events::insert(conn, &[e])
+            events::insert(conn, &[e])?;
+            let entry = audit::Entry::anonymous("sign_out", e_ip)
+                .with_actor(audit::ActorKind::Admin, Some(admin.login.clone()))
+                .with_target(format!("admin:{}", admin.login));
+            audit::append(conn, &entry)
         })?;
         Ok(())
     })
@@ -260,9 +286,11 @@ pub async fn get_me(principal: Principal) -> ApiResult<web::Json<Me>> {
 #[put("/auth/me/preferences")]
 pub async fn update_preferences(
     state: web::Data<AppState>,
+    req: HttpRequest,
     principal: Principal,
     body: crate::body::JsonObject<Preferences>,
 ) -> ApiResult<web::Json<Me>> {
+    let principal_actor = principal.actor(&req);
     let Principal::Admin(mut admin) = principal else {
         return Err(ApiError::Internal("policy lets only administrators set preferences".into()));
     };
@@ -275,16 +303,22 @@ pub async fn update_preferences(
     }
     let id = admin.id;
     let stored = prefs.clone();
+    let entry = audit::Entry::by(&principal_actor, "preferences_changed")
+        .with_target(format!("admin:{}", admin.login))
+        .with_details(serde_json::to_value(&prefs).unwrap_or_default());
     db(&state, move |conn| {
-        access::set_preferences(
-            conn,
-            id,
-            &stored.time_zone,
-            stored.csv_delimiter.as_str(),
-            stored.csv_bom,
-            stored.date_format.as_str(),
-            to_db_time(Utc::now()),
-        )?;
+        conn.transaction(|conn| {
+            access::set_preferences(
+                conn,
+                id,
+                &stored.time_zone,
+                stored.csv_delimiter.as_str(),
+                stored.csv_bom,
+                stored.date_format.as_str(),
+                to_db_time(Utc::now()),
+            )?;
+            audit::append(conn, &entry)
+        })?;
         Ok(())
     })
     .await?;

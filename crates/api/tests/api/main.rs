@@ -3,6 +3,7 @@
 
 mod access;
 mod admins;
+mod audit;
 mod calls;
 mod chat;
 mod common;

@@ -25,7 +25,7 @@ fn dir(app: &TestApp) -> std::path::PathBuf {
     app.keys_dir().join("recordings")
 }
 
-struct Spec {
+pub(crate) struct Spec {
     session: String,
     owner: &'static str,
     conference: Option<&'static str>,
@@ -50,7 +50,7 @@ fn spec(i: usize) -> Spec {
 }
 
 /// Sessions with chat and one recording each; recording `i` has source id `src-i`.
-fn seed(app: &TestApp) -> Vec<Spec> {
+pub(crate) fn seed(app: &TestApp) -> Vec<Spec> {
     let specs: Vec<Spec> = (0..N).map(spec).collect();
     let mut conn = app.pool.get().expect("connection");
     let conferences: Vec<NewConference> = ["conf-a", "conf-b"]
@@ -109,14 +109,14 @@ fn seed(app: &TestApp) -> Vec<Spec> {
     specs
 }
 
-fn id_of(app: &TestApp, source: &str) -> i64 {
+pub(crate) fn id_of(app: &TestApp, source: &str) -> i64 {
     use confreports_store::schema::recordings;
     let mut conn = app.pool.get().expect("connection");
     recordings::table.filter(recordings::source_id.eq(source)).select(recordings::id).first(&mut conn).expect("id")
 }
 
 /// Gives recording `id` the sample as media, stored under `key`.
-fn attach(app: &TestApp, id: i64, key: &str) {
+pub(crate) fn attach(app: &TestApp, id: i64, key: &str) {
     use confreports_store::schema::recordings;
     std::fs::create_dir_all(dir(app)).expect("dir");
     std::fs::write(dir(app).join(key), SAMPLE).expect("write");
