@@ -27,6 +27,7 @@ test: tools
 	scripts/e2e.sh
 	scripts/integrators.sh
 	scripts/fuzz.sh
+	DEMO_DATABASE=sqlite FUZZ_CALLERS="full-app sysadmin" scripts/fuzz.sh
 
 ## unit: the Rust tests only
 unit:

@@ -64,8 +64,9 @@ pub fn build(
         );
     }
     app.default_service(web::to(not_found))
-        .wrap(actix_web::middleware::from_fn(crate::auth::guard))
+        // After the guard: a caller the policy refuses gets its 401/403 whatever its query.
         .wrap(actix_web::middleware::from_fn(crate::limits::query_length))
+        .wrap(actix_web::middleware::from_fn(crate::auth::guard))
         .wrap(actix_web::middleware::from_fn(crate::limits::body_idle_timeout))
         .wrap(Compress::default())
         .wrap_fn(|req, srv| {

@@ -20,6 +20,7 @@ use crate::auth::Principal;
 use crate::error::{framework_problem, problem_response};
 use crate::ingest::IngestLimits;
 use crate::state::AppState;
+use confreports_types::{FieldError, Problem};
 
 /// Every configurable limit of the API (flags and environment variables of `confreports serve`).
 #[derive(Debug, Clone)]
@@ -152,7 +153,8 @@ pub async fn body_idle_timeout(
 }
 
 /// Middleware: a query string under `/api/` longer than [`crate::params::MAX_QUERY_BYTES`] is
-/// answered `414` before any other work.
+/// answered `400` (naming `query`) before the handler runs, once the caller may use the route
+/// (a status every operation with parameters documents; schemathesis found an undocumented 414).
 pub async fn query_length(
     req: ServiceRequest,
     next: actix_web::middleware::Next<impl MessageBody + 'static>,
@@ -161,7 +163,13 @@ pub async fn query_length(
     let len = req.query_string().len();
     if len > max && req.path().starts_with("/api/") {
         let detail = format!("the query string has {len} bytes; at most {max} are accepted");
-        return Ok(req.into_response(problem_response(&framework_problem(StatusCode::URI_TOO_LONG, detail))));
+        return Ok(req.into_response(problem_response(&Problem {
+            kind: "https://confreports.dev/problems/invalid-parameter".into(),
+            title: "Invalid parameter".into(),
+            status: 400,
+            detail,
+            errors: Some(vec![FieldError { field: "query".into(), message: format!("longer than {max} bytes") }]),
+        })));
     }
     next.call(req).await.map(ServiceResponse::map_into_boxed_body)
 }

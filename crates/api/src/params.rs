@@ -15,7 +15,7 @@ pub const MAX_VALUES: usize = 100;
 pub const MAX_Q_CHARS: usize = 200;
 /// Words of the search text `q` (each must match).
 pub const MAX_Q_WORDS: usize = 10;
-/// Bytes of a query string under `/api/`, as sent (percent-encoded); longer is `414`.
+/// Bytes of a query string under `/api/`, as sent (percent-encoded); longer is `400`.
 pub const MAX_QUERY_BYTES: usize = 8 * 1024;
 
 /// The decoded `key=value` pairs of a query string, in order.
