@@ -67,7 +67,7 @@ bench: tools
 ## soak: a bounded mixed load for $(SOAK_DURATION) on SQLite, then on PostgreSQL: zero errors, flat
 ## memory and file descriptors (make test runs a 45 s variant)
 SOAK_DURATION ?= 600s
-soak: tools
+soak:
 	scripts/ensure-postgres.sh
 	$(CARGO) build --release -p confreports -p confreports-bench
 	$(TARGET_DIR)/release/confreports-bench soak --server $(BIN) --database both --duration $(SOAK_DURATION)

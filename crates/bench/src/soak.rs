@@ -79,7 +79,8 @@ pub struct SoakArgs {
     /// Client threads (the fixed concurrency).
     #[arg(long, default_value_t = 8)]
     threads: usize,
-    /// Target request rate over all threads (requests per second; 0: as fast as the threads go).
+    /// Target rate of operations over all threads, per second (an operation is one request, or a
+    /// first page and up to three pages after it; 0: as fast as the threads go).
     #[arg(long, default_value_t = 120)]
     rate: u32,
     /// Size of the uploaded recording, in MiB.
@@ -103,6 +104,15 @@ pub struct SoakArgs {
     /// Keep the scratch directory (server logs, SQLite database) and the PostgreSQL database.
     #[arg(long)]
     keep: bool,
+    /// `MALLOC_ARENA_MAX` of the server process (0: glibc's default, 8 per core). glibc gives
+    /// threads arenas of their own as the blocking pool grows, and each arena keeps its peak:
+    /// the RSS then climbs for many minutes with nothing leaked. Two arenas make the RSS follow
+    /// what the server holds.
+    #[arg(long, env = "SOAK_MALLOC_ARENA_MAX", default_value_t = 2)]
+    malloc_arena_max: u32,
+    /// Operations left out of the mix (to find which one a leak follows).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    skip: Vec<Op>,
     /// Seed of the clients' choices.
     #[arg(long, default_value_t = 20261125)]
     seed: u64,
@@ -133,6 +143,9 @@ pub fn run(args: &SoakArgs) -> anyhow::Result<bool> {
     ensure!(args.threads > 0, "--threads must be positive");
     ensure!(args.recording_mib > 0, "--recording-mib must be positive");
     ensure!((1..=1000).contains(&args.ingest_batch), "--ingest-batch must be 1..=1000");
+    if !args.skip.is_empty() {
+        crate::log(&format!("soak: left out of the mix: {:?}", args.skip));
+    }
     let bin = match &args.server {
         Some(p) => p.clone(),
         None => std::env::current_exe()?.with_file_name("confreports"),
@@ -161,7 +174,12 @@ pub fn run(args: &SoakArgs) -> anyhow::Result<bool> {
             }
         }
     }
-    println!("\nsoak summary");
+    println!(
+        "\nsoak summary ({} client threads, {}, server MALLOC_ARENA_MAX {})",
+        args.threads,
+        if args.rate == 0 { "unpaced".to_owned() } else { format!("{} operations/s", args.rate) },
+        if args.malloc_arena_max == 0 { "glibc's default".to_owned() } else { args.malloc_arena_max.to_string() }
+    );
     for s in &summaries {
         println!("{s}");
     }
@@ -302,8 +320,8 @@ impl Stats {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Op {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Op {
     Pages,
     Count,
     Item,
@@ -552,9 +570,19 @@ fn soak_one(args: &SoakArgs, bin: &Path, backend: Backend) -> anyhow::Result<Out
     let reader = App::create(bin, &url, &data_dir, "soak-reader", &read_scopes)?;
     let ingest = App::create(bin, &url, &data_dir, "soak-ingest", &["ingest"])?;
 
-    let server = Server::start(bin, &url, &dir, &key)?;
+    let env: Vec<(&str, String)> = match args.malloc_arena_max {
+        0 => Vec::new(),
+        n => vec![("MALLOC_ARENA_MAX", n.to_string())],
+    };
+    let server = Server::start_with_env(bin, &url, &dir, &key, &env)?;
     let server_log = server.log.clone();
-    crate::log(&format!("{name}: server pid {} on {} (log {})", server.pid, server.base, server.log.display()));
+    crate::log(&format!(
+        "{name}: server pid {} on {} (log {}; MALLOC_ARENA_MAX {})",
+        server.pid,
+        server.base,
+        server.log.display(),
+        if args.malloc_arena_max == 0 { "glibc's default".to_owned() } else { args.malloc_arena_max.to_string() }
+    ));
     let fixture = setup(args, &server, credentials, reader, ingest, run_id)?;
 
     // Idle figures before the load: no client connection is open.
@@ -565,7 +593,7 @@ fn soak_one(args: &SoakArgs, bin: &Path, backend: Backend) -> anyhow::Result<Out
         "{name}: before the load: RSS {:.1} MiB, {fds_before} fds; {} threads, {} for {} s",
         mib(rss_before),
         args.threads,
-        if args.rate == 0 { "unpaced".to_owned() } else { format!("{} req/s", args.rate) },
+        if args.rate == 0 { "unpaced".to_owned() } else { format!("{} operations/s", args.rate) },
         args.duration.as_secs()
     ));
 
@@ -576,9 +604,13 @@ fn soak_one(args: &SoakArgs, bin: &Path, backend: Backend) -> anyhow::Result<Out
         for t in 0..args.threads {
             let (fixture, stats) = (&fixture, &stats);
             let seed = args.seed ^ (t as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-            let interval = (args.rate > 0).then(|| Duration::from_secs_f64(args.threads as f64 / f64::from(args.rate)));
-            let batch = args.ingest_batch;
-            scope.spawn(move || client(fixture, stats, t, seed, interval, batch, deadline));
+            let plan = Plan {
+                interval: (args.rate > 0).then(|| Duration::from_secs_f64(args.threads as f64 / f64::from(args.rate))),
+                batch: args.ingest_batch,
+                deadline,
+                mix: OPS.iter().map(|&(op, w)| (op, if args.skip.contains(&op) { 0 } else { w })).collect(),
+            };
+            scope.spawn(move || client(fixture, stats, t, seed, plan));
         }
         sample_loop(&server, &stats, started, deadline, Duration::from_secs(args.sample_secs.max(1)), name)
     })?;
@@ -873,17 +905,21 @@ enum Read {
     Abandon(usize),
 }
 
-fn client(
-    f: &Fixture,
-    stats: &Stats,
-    thread: usize,
-    seed: u64,
+/// What a client thread does: its pace, the ingest batch size, when to stop, and the mix.
+struct Plan {
     interval: Option<Duration>,
     batch: usize,
     deadline: Instant,
-) {
+    mix: Vec<(Op, u32)>,
+}
+
+fn client(f: &Fixture, stats: &Stats, thread: usize, seed: u64, plan: Plan) {
+    let Plan { interval, batch, deadline, mix } = plan;
     let mut c = Client { f, stats, agent: agent(), rng: SmallRng::seed_from_u64(seed), thread, seq: 0 };
-    let total: u32 = OPS.iter().map(|(_, w)| w).sum();
+    let total: u32 = mix.iter().map(|(_, w)| w).sum();
+    if total == 0 {
+        return;
+    }
     let mut next = Instant::now() + Duration::from_millis(thread as u64 * 7);
     while Instant::now() < deadline {
         if let Some(interval) = interval {
@@ -899,7 +935,7 @@ fn client(
             }
         }
         let mut pick = c.rng.random_range(0..total);
-        let (idx, op) = OPS
+        let (idx, op) = mix
             .iter()
             .enumerate()
             .find_map(|(i, (op, w))| {

@@ -325,9 +325,7 @@ both_backends! {
         assert_eq!(ep["first_seen"], "2026-11-24T08:00:00Z");
         assert_eq!(app.get("/api/v1/endpoints/ep-nobody").await.status, 404);
     }
-}
 
-both_backends! {
     async fn concurrent_batches_all_commit(db: TestDb) {
         // On SQLite a batch looked its keys up before writing in a deferred transaction, which
         // failed at once with "database is locked" (a 500) whenever another batch committed in
