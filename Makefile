@@ -23,7 +23,7 @@ test: tools
 	$(CARGO) build -p confreports-types --target wasm32-unknown-unknown --profile wasm-release
 	$(CARGO) test --release
 	$(CARGO) build --release -p confreports -p confreports-bench
-	$(TARGET_DIR)/release/confreports-bench soak --server $(BIN) --database both --duration 45s
+	$(TARGET_DIR)/release/confreports-bench soak --server $(BIN) --pg-url $(TEST_DATABASE_URL) --database both --duration 45s
 	$(MAKE) --no-print-directory frontend
 	scripts/e2e.sh
 	scripts/integrators.sh
@@ -70,7 +70,7 @@ SOAK_DURATION ?= 600s
 soak:
 	scripts/ensure-postgres.sh
 	$(CARGO) build --release -p confreports -p confreports-bench
-	$(TARGET_DIR)/release/confreports-bench soak --server $(BIN) --database both --duration $(SOAK_DURATION)
+	$(TARGET_DIR)/release/confreports-bench soak --server $(BIN) --pg-url $(TEST_DATABASE_URL) --database both --duration $(SOAK_DURATION)
 
 ## openapi: regenerate the committed OpenAPI document
 openapi: server
