@@ -54,8 +54,10 @@ use crate::server::{Server, rss_bytes};
 
 /// Descriptors the idle server may hold above its count before the load.
 pub const FD_SLACK: i64 = 4;
-/// Shortest run whose memory trend is judged.
-pub const MEMORY_MIN_SECS: f64 = 120.0;
+/// Shortest run whose memory trend is judged: at 120 operations/s SQLite's page caches were
+/// still filling at 300 s (a 300 s run ended +14 MiB over its second half) and flat from about
+/// 340 s on.
+pub const MEMORY_MIN_SECS: f64 = 600.0;
 /// Largest RSS growth over the post-warm-up span by the least-squares trend.
 pub const MAX_TREND_MIB: f64 = 8.0;
 /// Largest step of the RSS peak from the first to the second half of the samples after the
