@@ -17,12 +17,13 @@ run: tools server frontend
 	$(BIN) --data-dir $(DATA_DIR) serve --bind $(BIND) --web-dir frontend/dist
 
 ## test: every test, on SQLite and on PostgreSQL, plus the WASM build, the browser tests, the
-## integrator checks of the OpenAPI document and the API fuzzing
+## integrator checks of the OpenAPI document, the API fuzzing and a 45 s soak on each database
 test: tools
 	scripts/ensure-postgres.sh
 	$(CARGO) build -p confreports-types --target wasm32-unknown-unknown --profile wasm-release
 	$(CARGO) test --release
-	$(CARGO) build --release -p confreports
+	$(CARGO) build --release -p confreports -p confreports-bench
+	$(TARGET_DIR)/release/confreports-bench soak --server $(BIN) --pg-url $(TEST_DATABASE_URL) --database both --duration 45s
 	$(MAKE) --no-print-directory frontend
 	scripts/e2e.sh
 	scripts/integrators.sh
@@ -63,6 +64,14 @@ bench: tools
 	scripts/ensure-postgres.sh
 	$(CARGO) build --release -p confreports -p confreports-bench
 	$(TARGET_DIR)/release/confreports-bench --server $(BIN)
+
+## soak: a bounded mixed load for $(SOAK_DURATION) on SQLite, then on PostgreSQL: zero errors, flat
+## memory and file descriptors (make test runs a 45 s variant)
+SOAK_DURATION ?= 600s
+soak:
+	scripts/ensure-postgres.sh
+	$(CARGO) build --release -p confreports -p confreports-bench
+	$(TARGET_DIR)/release/confreports-bench soak --server $(BIN) --pg-url $(TEST_DATABASE_URL) --database both --duration $(SOAK_DURATION)
 
 ## openapi: regenerate the committed OpenAPI document
 openapi: server

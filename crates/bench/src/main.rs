@@ -5,6 +5,8 @@
 //!
 //! Exits non-zero when something could not be run; a missed goal is reported, not fatal.
 //!
+//! `confreports-bench soak` runs the soak test instead (see `soak`).
+//!
 //! Layout: `generator` (the synthetic events), `dataset` (the databases), `server` (the child
 //! process and its RSS), `tools` (psql, sqlite3), `measures/*` (one module per measure),
 //! `results` (the table and Markdown writer), `machine` (what it ran on).
@@ -17,6 +19,7 @@ mod measures;
 mod progress;
 mod results;
 mod server;
+mod soak;
 mod stats;
 mod tools;
 
@@ -105,6 +108,15 @@ struct Args {
     /// Where to write the results (default: bench/results.md).
     #[arg(long)]
     results: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Cmd>,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Cmd {
+    /// A bounded mixed load for a fixed time on each database, watching the server's memory and
+    /// file descriptors (make soak).
+    Soak(soak::SoakArgs),
 }
 
 /// A progress line on stderr, stamped with the time since start.
@@ -162,6 +174,9 @@ fn start_server(
 /// Runs everything; `Ok(false)` when some measure could not be run (the others still are).
 fn run() -> anyhow::Result<bool> {
     let args = Args::parse();
+    if let Some(Cmd::Soak(soak)) = &args.command {
+        return soak::run(soak);
+    }
     ensure!(args.rows > 0, "BENCH_ROWS must be positive");
     ensure!(!args.backends.is_empty() && !args.measures.is_empty(), "nothing to measure");
     let root = workspace_root();

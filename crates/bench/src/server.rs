@@ -29,6 +29,17 @@ impl Server {
     /// Starts the server on `database_url` with its data directory under `work`, and waits until
     /// it answers.
     pub fn start(bin: &Path, database_url: &str, work: &Path, name: &str) -> anyhow::Result<Server> {
+        Self::start_with_env(bin, database_url, work, name, &[])
+    }
+
+    /// [`Server::start`] with extra environment variables for the server process.
+    pub fn start_with_env(
+        bin: &Path,
+        database_url: &str,
+        work: &Path,
+        name: &str,
+        env: &[(&str, String)],
+    ) -> anyhow::Result<Server> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let data_dir = data_dir(work, name);
         std::fs::create_dir_all(&data_dir)?;
@@ -45,6 +56,7 @@ impl Server {
             .arg("--web-dir")
             .arg(work.join("no-web-app"))
             .env_remove("DATABASE_URL")
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .stdin(Stdio::null())
             .stdout(out.try_clone()?)
             .stderr(out)

@@ -99,6 +99,35 @@ impl DbUrl {
     }
 }
 
+/// Runs `f` in a transaction that writes. On SQLite it begins with `BEGIN IMMEDIATE`, taking the
+/// write lock up front (waiting for it up to `busy_timeout`): a deferred transaction that reads
+/// and then writes fails at once with "database is locked" (`SQLITE_BUSY`, which `busy_timeout`
+/// does not retry) whenever another writer committed between its first read and its first
+/// write. On PostgreSQL, and nested in an open transaction, it is [`Connection::transaction`].
+pub fn write_transaction<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    type Manager = <DbConnection as Connection>::TransactionManager;
+    let DbConnection::Sqlite(sqlite) = conn else { return conn.transaction(f) };
+    if AnsiTransactionManager::transaction_manager_status_mut(sqlite).transaction_depth()?.is_some() {
+        return conn.transaction(f);
+    }
+    AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+    match f(conn) {
+        Ok(value) => {
+            Manager::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(e) => match Manager::rollback_transaction(conn) {
+            Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(e),
+            Err(rollback) => Err(rollback.into()),
+        },
+    }
+}
+
 /// `pg_advisory_lock` key held while migrating: "confrep" + 2.
 const MIGRATION_LOCK: i64 = 0x636f_6e66_7265_7002;
 

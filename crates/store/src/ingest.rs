@@ -120,7 +120,8 @@ pub fn ingest(
     received_at: DateTime<Utc>,
 ) -> QueryResult<IngestOutcome> {
     let received_at = to_db_time(received_at);
-    conn.transaction(|conn| {
+    // Immediate on SQLite: the keys are looked up before anything is written.
+    crate::conn::write_transaction(conn, |conn| {
         // Keys first, in a fixed order, so that two batches sharing keys wait for each other
         // instead of deadlocking; a key already there (or twice in the batch) is a duplicate.
         let mut keys: Vec<(&str, &str)> = records.iter().map(|r| (r.kind(), r.id())).collect();

@@ -158,14 +158,16 @@ struct DeletionDetails<'a, F: Serialize> {
     actor: Option<&'a str>,
 }
 
-/// Deletes what `filter` selects and records the report's deletion event, in one transaction.
+/// Deletes what `filter` selects and records the report's deletion event, in one transaction
+/// that takes SQLite's write lock up front (it reads what goes before deleting it; see
+/// [`write_transaction`](crate::conn::write_transaction)).
 pub fn delete_by_filter<R: Report>(
     conn: &mut DbConnection,
     filter: &R::Filter,
     actor: &Actor,
     reason: Option<&str>,
 ) -> QueryResult<u64> {
-    conn.transaction(|conn| {
+    crate::conn::write_transaction(conn, |conn| {
         let dependents = R::delete_dependents(conn, filter, actor, reason)?;
         let deleted = R::delete(conn, filter)? as u64;
         let event = deletion_event(R::DELETE_EVENT, deleted, filter, actor, reason)

@@ -325,4 +325,38 @@ both_backends! {
         assert_eq!(ep["first_seen"], "2026-11-24T08:00:00Z");
         assert_eq!(app.get("/api/v1/endpoints/ep-nobody").await.status, 404);
     }
+
+    async fn concurrent_batches_all_commit(db: TestDb) {
+        // On SQLite a batch looked its keys up before writing in a deferred transaction, which
+        // failed at once with "database is locked" (a 500) whenever another batch committed in
+        // between: `make soak` found it. Four writers, 40 batches each, must all commit.
+        let writers: Vec<_> = (0..4)
+            .map(|t| {
+                let pool = db.pool();
+                std::thread::spawn(move || {
+                    let mut conn = pool.get().expect("connection");
+                    for b in 0..40 {
+                        let records: Vec<confreports_types::ingest::IngestRecord> = (0..10)
+                            .map(|i| {
+                                serde_json::from_value(json!({
+                                    "kind": "event", "id": format!("cc-{t}-{b}-{i}"), "time": "2026-11-24T09:00:00Z",
+                                    "type": "login", "user_id": "concurrent@corp.example"
+                                }))
+                                .expect("record")
+                            })
+                            .collect();
+                        let out = confreports_store::ingest::ingest(&mut conn, &records, chrono::Utc::now())
+                            .unwrap_or_else(|e| panic!("writer {t}, batch {b}: {e}"));
+                        assert_eq!((out.accepted, out.duplicates), (10, 0));
+                    }
+                })
+            })
+            .collect();
+        for w in writers {
+            w.join().expect("a writer failed");
+        }
+        let app = app(&db).await;
+        let res = app.get("/api/v1/events/count?user=concurrent%40corp.example").await;
+        assert_eq!(res.json(), json!({"count": 1600}), "{}", res.text());
+    }
 }
