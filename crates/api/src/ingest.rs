@@ -6,7 +6,6 @@ use actix_web::{HttpRequest, HttpResponse, post, web};
 use chrono::Utc;
 use confreports_types::ingest::{IngestRecord, IngestResult};
 use confreports_types::{FieldError, Problem};
-use diesel::Connection as _;
 use futures_util::StreamExt as _;
 use serde_json::Value;
 
@@ -261,7 +260,10 @@ pub async fn ingest_records(
     let n = records.len();
     let entry = crate::audit::entry(&req, "ingest").with_target("ingest");
     let outcome = db(&state, move |conn| {
-        Ok(conn.transaction(|conn| {
+        // SQLite's write lock up front: the batch reads its keys before writing (see
+        // `write_transaction`); a deferred transaction failed with "database is locked" when
+        // another batch committed in between (found by the soak).
+        Ok(confreports_store::conn::write_transaction(conn, |conn| {
             let outcome = confreports_store::ingest::ingest(conn, &records, Utc::now())?;
             let details = serde_json::json!({
                 "records": records.len(),

@@ -359,4 +359,30 @@ both_backends! {
         let res = app.get("/api/v1/events/count?user=concurrent%40corp.example").await;
         assert_eq!(res.json(), json!({"count": 1600}), "{}", res.text());
     }
+
+    async fn concurrent_batches_through_the_api_all_commit(db: TestDb) {
+        // The handler wraps the batch and its audit row in one transaction: that one must take
+        // SQLite's write lock up front too (the merged tree answered 500 "database is locked"
+        // under `make soak` although the store's own function did).
+        let app = app(&db).await;
+        let token = token(&app, &["ingest", "events:read"]).await;
+        for round in 0..10 {
+            let batches = (0..8).map(|w| {
+                let records: Vec<Value> = (0..20)
+                    .map(|i| {
+                        json!({
+                            "kind": "event", "id": format!("api-{round}-{w}-{i}"), "time": "2026-11-24T09:00:00Z",
+                            "type": "login", "user_id": "api-concurrent@corp.example"
+                        })
+                    })
+                    .collect();
+                post(&app, &token, json!(records))
+            });
+            for res in futures_util::future::join_all(batches).await {
+                assert_eq!(res.status, 200, "round {round}: {}", res.text());
+            }
+        }
+        let res = app.get("/api/v1/events/count?user=api-concurrent%40corp.example").await;
+        assert_eq!(res.json(), json!({"count": 1600}), "{}", res.text());
+    }
 }
