@@ -64,15 +64,22 @@ impl Server {
 
     /// `serve` with `extra` arguments.
     fn start_with(dir: &Path, db: &str, port: u16, extra: &[&str]) -> Server {
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("serve.log")).expect("log");
+        Server::start_logged(dir, db, port, extra, "serve.log", "warn")
+    }
+
+    /// `serve` with `extra` arguments, its stderr appended to `dir/log` under `RUST_LOG=rust_log`;
+    /// returns once it answers.
+    fn start_logged(dir: &Path, db: &str, port: u16, extra: &[&str], log: &str, rust_log: &str) -> Server {
+        let log = dir.join(log);
+        let out = std::fs::OpenOptions::new().create(true).append(true).open(&log).expect("log");
         let child = Command::new(BIN)
             .args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--web-dir", "/nonexistent"])
             .args(extra)
             .env("DATABASE_URL", db)
             .env("CONFREPORTS_DATA_DIR", dir)
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", rust_log)
             .stdout(Stdio::null())
-            .stderr(log)
+            .stderr(out)
             .spawn()
             .expect("spawn serve");
         let mut s = Server { child, url: format!("http://127.0.0.1:{port}") };
@@ -80,10 +87,7 @@ impl Server {
         let started = Instant::now();
         loop {
             if let Ok(Some(status)) = s.child.try_wait() {
-                panic!(
-                    "serve exited ({status}): {}",
-                    std::fs::read_to_string(dir.join("serve.log")).unwrap_or_default()
-                );
+                panic!("serve exited ({status}): {}", std::fs::read_to_string(&log).unwrap_or_default());
             }
             if a.get(format!("{}/api/v1/event-types", s.url)).call().is_ok() {
                 return s;
@@ -569,23 +573,7 @@ fn audit_run(dir: &Path, db: &str) {
     // The server checkpoints the trail every second while it grows.
     let port = free_port();
     let app = create_app(dir, db, "audited", &["events:read"]);
-    let log = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("serve.log")).expect("log");
-    let child = Command::new(BIN)
-        .args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--web-dir", "/nonexistent"])
-        .args(["--audit-checkpoint-secs", "1"])
-        .env("DATABASE_URL", db)
-        .env("CONFREPORTS_DATA_DIR", dir)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("spawn serve");
-    let mut server = Server { child, url: format!("http://127.0.0.1:{port}") };
-    let started = Instant::now();
-    while agent().get(format!("{}/api/v1/event-types", server.url)).call().is_err() {
-        assert!(started.elapsed() < Duration::from_secs(30), "serve did not come up");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let mut server = Server::start_with(dir, db, port, &["--audit-checkpoint-secs", "1"]);
     let reader = token(&server.url, &app);
     let res = agent()
         .get(format!("{}/api/v1/events/export", server.url))

@@ -5,8 +5,6 @@
 //! checkpoint lines.
 
 use actix_web::test::TestRequest;
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use confreports_api::audit::{CheckpointWriter, public_key, read_checkpoints};
 use confreports_store::audit::{self, AuditRow, Checkpoint, Entry, Report};
 use confreports_store::schema::audit_log;
@@ -40,35 +38,9 @@ fn details(row: &AuditRow) -> Value {
     serde_json::from_str(&row.details).expect("details are JSON")
 }
 
-/// An access token of a new application with `scopes`.
+/// An access token of a new application with `scopes`: (client id, token).
 async fn app_token(app: &TestApp, scopes: &[&str]) -> (String, String) {
-    let res = app
-        .call_as(
-            &Caller::Admin(app.root.clone()),
-            "POST",
-            "/api/v1/oauth-apps",
-            Some(json!({"name": "audited app", "scopes": scopes})),
-        )
-        .await;
-    assert_eq!(res.status, 201, "{}", res.text());
-    let body = res.json();
-    let (id, secret) = (body["client_id"].as_str().expect("id"), body["client_secret"].as_str().expect("secret"));
-    let enc = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-    let res = app
-        .send(
-            TestRequest::post()
-                .uri("/oauth2/token")
-                .peer_addr("127.0.0.1:40000".parse().expect("addr"))
-                .insert_header(("content-type", "application/x-www-form-urlencoded"))
-                .insert_header((
-                    "authorization",
-                    format!("Basic {}", STANDARD.encode(format!("{}:{}", enc(id), enc(secret)))),
-                ))
-                .set_payload("grant_type=client_credentials"),
-        )
-        .await;
-    assert_eq!(res.status, 200, "{}", res.text());
-    (id.to_owned(), res.json()["access_token"].as_str().expect("access_token").to_owned())
+    crate::support::app_token(app, "audited app", scopes).await
 }
 
 async fn media(app: &TestApp, uri: &str, range: Option<&str>) -> u16 {

@@ -2,8 +2,6 @@
 //! types, access, and records arriving out of order.
 
 use actix_web::test::TestRequest;
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 
 use crate::both_backends;
@@ -13,33 +11,7 @@ const PEER: &str = "127.0.0.1:40000";
 
 /// Creates an application with `scopes` and returns an access token of it.
 async fn token(app: &TestApp, scopes: &[&str]) -> String {
-    let res = app
-        .call_as(
-            &Caller::Admin(app.root.clone()),
-            "POST",
-            "/api/v1/oauth-apps",
-            Some(json!({"name": format!("ingest {scopes:?}"), "scopes": scopes})),
-        )
-        .await;
-    assert_eq!(res.status, 201, "{}", res.text());
-    let body = res.json();
-    let (id, secret) = (body["client_id"].as_str().expect("id"), body["client_secret"].as_str().expect("secret"));
-    let enc = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-    let res = app
-        .send(
-            TestRequest::post()
-                .uri("/oauth2/token")
-                .peer_addr(PEER.parse().expect("addr"))
-                .insert_header(("content-type", "application/x-www-form-urlencoded"))
-                .insert_header((
-                    "authorization",
-                    format!("Basic {}", STANDARD.encode(format!("{}:{}", enc(id), enc(secret)))),
-                ))
-                .set_payload("grant_type=client_credentials"),
-        )
-        .await;
-    assert_eq!(res.status, 200, "{}", res.text());
-    res.json()["access_token"].as_str().expect("access_token").to_owned()
+    crate::support::app_token(app, &format!("ingest {scopes:?}"), scopes).await.1
 }
 
 async fn post_raw(app: &TestApp, token: &str, content_type: &str, body: Vec<u8>) -> Answer {

@@ -306,3 +306,34 @@ fn encode_non_ascii(uri: &str) -> String {
     }
     out
 }
+
+/// A new OAuth application `name` with `scopes`, created by the root administrator, and an
+/// access token of it (client credentials, HTTP Basic): (client id, token).
+pub async fn app_token(app: &TestApp, name: &str, scopes: &[&str]) -> (String, String) {
+    use base64::Engine as _;
+    let res = app
+        .call_as(
+            &Caller::Admin(app.root.clone()),
+            "POST",
+            "/api/v1/oauth-apps",
+            Some(serde_json::json!({"name": name, "scopes": scopes})),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let body = res.json();
+    let (id, secret) = (body["client_id"].as_str().expect("id"), body["client_secret"].as_str().expect("secret"));
+    let enc = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", enc(id), enc(secret)));
+    let res = app
+        .send(
+            test::TestRequest::post()
+                .uri("/oauth2/token")
+                .peer_addr("127.0.0.1:40000".parse().expect("addr"))
+                .insert_header(("content-type", "application/x-www-form-urlencoded"))
+                .insert_header(("authorization", format!("Basic {basic}")))
+                .set_payload("grant_type=client_credentials"),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    (id.to_owned(), res.json()["access_token"].as_str().expect("access_token").to_owned())
+}

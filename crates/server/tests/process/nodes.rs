@@ -4,46 +4,25 @@
 //! when that one stops.
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use super::{BIN, PgDb, TempDir, agent, create_app, free_port, token};
+use super::{BIN, PgDb, Server, TempDir, agent, create_app, free_port, token};
 
 struct Node {
-    child: Child,
+    server: Server,
     url: String,
     log: std::path::PathBuf,
 }
 
 impl Node {
     fn start(dir: &Path, db: &str, name: &str) -> Node {
-        let port = free_port();
-        let log = dir.join(format!("{name}.log"));
-        let out = std::fs::File::create(&log).expect("log");
-        let child = Command::new(BIN)
-            .args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--web-dir", "/nonexistent"])
-            .args(["--housekeeping-seconds", "1", "--retention-seconds", "1"])
-            .env("DATABASE_URL", db)
-            .env("CONFREPORTS_DATA_DIR", dir)
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(out)
-            .spawn()
-            .expect("spawn serve");
-        let mut node = Node { child, url: format!("http://127.0.0.1:{port}"), log };
-        let started = Instant::now();
-        loop {
-            if let Ok(Some(status)) = node.child.try_wait() {
-                panic!("{name} exited ({status}): {}", node.log_text());
-            }
-            if agent().get(format!("{}/api/v1/event-types", node.url)).call().is_ok() {
-                return node;
-            }
-            assert!(started.elapsed() < Duration::from_secs(30), "{name} did not come up");
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let log = format!("{name}.log");
+        let extra = ["--housekeeping-seconds", "1", "--retention-seconds", "1"];
+        let server = Server::start_logged(dir, db, free_port(), &extra, &log, "info");
+        Node { url: server.url.clone(), server, log: dir.join(log) }
     }
 
     fn log_text(&self) -> String {
@@ -55,14 +34,7 @@ impl Node {
     }
 
     fn stop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        self.stop();
+        self.server.kill();
     }
 }
 
