@@ -20,7 +20,6 @@ use crate::auth::Principal;
 use crate::error::{framework_problem, problem_response};
 use crate::ingest::IngestLimits;
 use crate::state::AppState;
-use confreports_types::{FieldError, Problem};
 
 /// Every configurable limit of the API (flags and environment variables of `confreports serve`).
 #[derive(Debug, Clone)]
@@ -163,13 +162,8 @@ pub async fn query_length(
     let len = req.query_string().len();
     if len > max && req.path().starts_with("/api/") {
         let detail = format!("the query string has {len} bytes; at most {max} are accepted");
-        return Ok(req.into_response(problem_response(&Problem {
-            kind: "https://confreports.dev/problems/invalid-parameter".into(),
-            title: "Invalid parameter".into(),
-            status: 400,
-            detail,
-            errors: Some(vec![FieldError { field: "query".into(), message: format!("longer than {max} bytes") }]),
-        })));
+        let problem = crate::error::ApiError::bad_parameter("query", detail).problem();
+        return Ok(req.into_response(problem_response(&problem)));
     }
     next.call(req).await.map(ServiceResponse::map_into_boxed_body)
 }

@@ -84,16 +84,7 @@ pub fn to_dto(row: &AdminRow) -> AdminAccount {
 /// The event of a change to `target`: by an administrator through the API (who acted, and the
 /// account in `details`), or on the command line (the account as the user).
 fn event(origin: &Origin, event_type: EventType, target: &str, target_role: &str, description: String) -> NewEvent {
-    let mut e = match origin {
-        Origin::Api(actor) => NewEvent::action(event_type, true, actor),
-        Origin::CommandLine => {
-            let mut e = NewEvent::new(Utc::now(), event_type, true);
-            e.user_id = Some(target.to_owned());
-            e.admin_type = Some(target_role.to_owned());
-            e.auth_method = Some("cli".into());
-            e
-        }
-    };
+    let mut e = origin.new_event(event_type, target, Some(target_role));
     e.description = Some(description);
     e.details = Some(serde_json::json!({"admin": {"login": target, "role": target_role}}));
     e

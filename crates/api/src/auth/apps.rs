@@ -140,16 +140,23 @@ impl Origin {
         }
     }
 
-    fn event(&self, event_type: EventType, description: String, app: &AppRow) -> NewEvent {
-        let mut e = match self {
+    /// The event of a change made from this origin: the acting administrator or application
+    /// through the API; on the command line, `cli_user` (and `cli_role`) as the user.
+    pub fn new_event(&self, event_type: EventType, cli_user: &str, cli_role: Option<&str>) -> NewEvent {
+        match self {
             Origin::Api(actor) => NewEvent::action(event_type, true, actor),
             Origin::CommandLine => {
                 let mut e = NewEvent::new(Utc::now(), event_type, true);
-                e.user_id = Some("command line".into());
+                e.user_id = Some(cli_user.to_owned());
+                e.admin_type = cli_role.map(str::to_owned);
                 e.auth_method = Some("cli".into());
                 e
             }
-        };
+        }
+    }
+
+    fn event(&self, event_type: EventType, description: String, app: &AppRow) -> NewEvent {
+        let mut e = self.new_event(event_type, "command line", None);
         e.description = Some(description);
         e.details = Some(serde_json::json!({
             "oauth_app": {

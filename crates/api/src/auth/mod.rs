@@ -502,11 +502,6 @@ fn nul_in_url(req: &ServiceRequest) -> Option<HttpResponse> {
     } else {
         "path".into()
     };
-    Some(problem_response(&Problem {
-        kind: "https://confreports.dev/problems/invalid-parameter".into(),
-        title: "Invalid parameter".into(),
-        status: 400,
-        detail: format!("`{field}` contains a NUL character (%00), which no stored value has"),
-        errors: Some(vec![confreports_types::FieldError { field, message: "contains a NUL character".into() }]),
-    }))
+    let detail = format!("`{field}` contains a NUL character (%00), which no stored value has");
+    Some(problem_response(&crate::error::ApiError::bad_parameter(field, detail).problem()))
 }
