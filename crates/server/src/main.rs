@@ -212,28 +212,12 @@ impl AuthArgs {
 mod admin;
 mod app_cmd;
 mod audit_cmd;
+mod memory;
 mod purge;
 mod simulate;
 
-/// glibc's malloc gives each thread that allocates concurrently an arena of its own (up to 8 per
-/// core), and an arena keeps its peak: under a mixed load the blocking pool's threads made the
-/// RSS climb for many minutes with nothing leaked (150 MiB after 10 min of `make soak` on
-/// SQLite, still rising; 67 MiB and flat with two arenas). Two arenas, unless the operator set
-/// `MALLOC_ARENA_MAX`. (mimalloc was tried: ~300 MiB, swinging by ±30 MiB, under the same load.)
-#[expect(unsafe_code, reason = "mallopt is a C function; the only unsafe code of the project")]
-fn limit_malloc_arenas() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
-        // SAFETY: mallopt only sets a glibc malloc parameter; called first thing in main,
-        // before any other thread exists.
-        unsafe {
-            libc::mallopt(libc::M_ARENA_MAX, 2);
-        }
-    }
-}
-
 fn main() -> anyhow::Result<()> {
-    limit_malloc_arenas();
+    memory::limit_arenas();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,actix_server=warn".into()),
@@ -407,6 +391,7 @@ fn serve(
             housekeeping_args,
         ));
         actix_web::rt::spawn(audit_checkpoints(state.pool.clone(), checkpoints.clone(), checkpoint_every));
+        actix_web::rt::spawn(memory::trim_periodically());
         let server = actix_web::HttpServer::new(move || confreports_api::build(state.clone()))
             .workers(workers)
             .client_request_timeout(header_timeout)
