@@ -68,6 +68,34 @@ impl TestDb {
     pub fn pool(&self) -> Pool {
         self.pool.clone().expect("pool")
     }
+
+    /// On PostgreSQL, has the server close every connection to the test database (as a restart
+    /// or an idle timeout would) and waits until they are gone; `false` on SQLite, whose
+    /// connections are files and are never closed under the pool.
+    pub fn close_connections(&self) -> bool {
+        let Cleanup::Postgres { admin_url, name } = &self.cleanup else { return false };
+        let mut admin = DbUrl::parse(admin_url).and_then(|u| u.connect()).expect("connect to TEST_DATABASE_URL");
+        admin
+            .batch_execute(&format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
+            .expect("terminate the test database's connections");
+        for _ in 0..500 {
+            #[derive(diesel::QueryableByName)]
+            struct Left {
+                #[diesel(sql_type = diesel::sql_types::BigInt)]
+                n: i64,
+            }
+            use diesel::RunQueryDsl as _;
+            let left =
+                diesel::sql_query(format!("SELECT COUNT(*) AS n FROM pg_stat_activity WHERE datname = '{name}'"))
+                    .get_result::<Left>(&mut admin)
+                    .expect("pg_stat_activity");
+            if left.n == 0 {
+                return true;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        panic!("the connections to {name} are still open 5 s after pg_terminate_backend");
+    }
 }
 
 impl Drop for TestDb {
@@ -85,7 +113,7 @@ impl Drop for TestDb {
 /// `both_backends! { async fn name(db: TestDb) { ... } }`.
 #[macro_export]
 macro_rules! both_backends {
-    ($(async fn $name:ident($db:ident: TestDb) $body:block)*) => {
+    ($($(#[$doc:meta])* async fn $name:ident($db:ident: TestDb) $body:block)*) => {
         mod sqlite {
             $(
                 #[actix_web::test]
@@ -107,6 +135,6 @@ macro_rules! both_backends {
                 }
             )*
         }
-        $(async fn $name($db: $crate::common::TestDb) $body)*
+        $($(#[$doc])* async fn $name($db: $crate::common::TestDb) $body)*
     };
 }
