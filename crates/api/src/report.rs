@@ -118,7 +118,20 @@ pub async fn list<R: ApiReport>(
         let link = format!("<{}?{}>; rel=\"next\"", req.path(), pairs.with("cursor", next));
         res.insert_header((header::LINK, link));
     }
-    Ok(res.json(Page { items, next_cursor }))
+    Ok(json_body(res, &Page { items, next_cursor }))
+}
+
+/// Bytes reserved per item of a page before serializing it (an event is 400 to 700): one
+/// allocation for the body rather than a dozen, each copying what was written before it.
+const JSON_BYTES_PER_ITEM: usize = 640;
+
+/// `res` with `page` as its JSON body.
+fn json_body<T: Serialize>(mut res: actix_web::HttpResponseBuilder, page: &Page<T>) -> HttpResponse {
+    let mut body = Vec::with_capacity(256 + page.items.len() * JSON_BYTES_PER_ITEM);
+    match serde_json::to_writer(&mut body, page) {
+        Ok(()) => res.insert_header(header::ContentType::json()).body(body),
+        Err(e) => actix_web::ResponseError::error_response(&ApiError::Internal(format!("serializing a page: {e}"))),
+    }
 }
 
 /// `GET /<report>/count`.

@@ -277,6 +277,28 @@ pub struct EventFilter {
     pub success: Option<bool>,
 }
 
+impl EventFilter {
+    /// What of the filter decides the SQL text of its [`predicate`] (without search words):
+    /// which conditions it has and how many values each (SQLite lists them one by one), and a
+    /// single type, which is written into the SQL.
+    fn shape(&self) -> impl std::hash::Hash {
+        let one_type = match self.types.as_slice() {
+            [one] => Some(one.as_str()),
+            _ => None,
+        };
+        (
+            self.common.from.is_some(),
+            self.common.to.is_some(),
+            one_type,
+            self.types.len(),
+            self.users.len(),
+            self.ips.len(),
+            self.endpoints.len(),
+            self.success.is_some(),
+        )
+    }
+}
+
 type Predicate = crate::report::Predicate<events::table>;
 
 /// Which search index the database has for `q` (see the `search_index` migrations).
@@ -367,7 +389,11 @@ fn predicate(filter: &EventFilter, index: &SearchIndex) -> Predicate {
             p = Box::new(p.and(candidates));
         }
     }
-    if !filter.types.is_empty() {
+    if let [one] = filter.types.as_slice()
+        && let Some(is) = crate::report::IsKeyword::new(events::event_type, one.as_str())
+    {
+        p = Box::new(p.and(is));
+    } else if !filter.types.is_empty() {
         let types: Vec<&'static str> = filter.types.iter().map(|t| t.as_str()).collect();
         p = Box::new(p.and(any_of!(events::event_type, types)));
     }
@@ -404,7 +430,7 @@ impl Report for EventsReport {
         limit: i64,
     ) -> QueryResult<Vec<Event>> {
         let index = SearchIndex::of(conn, filter)?;
-        let q = events::table.filter(predicate(filter, &index)).into_boxed().select(EventRow::as_select()).limit(limit);
+        let q = events::table.filter(predicate(filter, &index)).into_boxed().select(EventRow::as_select());
         let after_id = after.map(|c| cursor_int(&c.id)).transpose()?;
         let dir = sort.direction;
         let q = match sort.field {
@@ -425,7 +451,19 @@ impl Report for EventsReport {
                 keyset!(q, events::ip, events::id, dir, after)
             }
         };
-        Ok(q.load::<EventRow>(conn)?.into_iter().map(Event::from).collect())
+        // A search is never prepared: its words are the most varied part of any query, and
+        // PostgreSQL's plan for a `LIKE` must know how rare the word is.
+        let prepare = filter.common.words.is_empty()
+            && report::admit_shape(report::list_shape::<Self>(filter.shape(), sort, after.is_some(), limit));
+        // Straight into a vector of the page's size: collecting rows of unknown number grew
+        // and copied it several times per page.
+        let mut events = Vec::with_capacity(usize::try_from(limit).unwrap_or(0).min(1024));
+        let rows = report::Prepared::new(q, limit, prepare)
+            .load_iter::<EventRow, diesel::connection::DefaultLoadingMode>(conn)?;
+        for row in rows {
+            events.push(Event::from(row?));
+        }
+        Ok(events)
     }
 
     fn count(conn: &mut DbConnection, filter: &EventFilter) -> QueryResult<i64> {

@@ -307,6 +307,160 @@ where
         .sql(")")
 }
 
+/// `column = 'keyword'`, the value written into the SQL rather than bound: for the closed sets
+/// of values the server itself defines (event types), never for what a caller typed. A
+/// statement without bound values is planned once by PostgreSQL and its plan reused; with the
+/// value bound, it would plan every execution anew (a generic plan cannot know how common the
+/// value is).
+#[derive(Debug, Clone, Copy)]
+pub struct IsKeyword<C> {
+    column: C,
+    keyword: &'static str,
+}
+
+impl<C> IsKeyword<C> {
+    /// `None` unless `keyword` is made of `a-z`, `0-9` and `_` only (nothing to quote).
+    pub fn new(column: C, keyword: &'static str) -> Option<Self> {
+        let plain =
+            !keyword.is_empty() && keyword.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        plain.then_some(IsKeyword { column, keyword })
+    }
+}
+
+impl<C> diesel::Expression for IsKeyword<C> {
+    type SqlType = Bool;
+}
+
+impl<C: diesel::expression::ValidGrouping<GB>, GB> diesel::expression::ValidGrouping<GB> for IsKeyword<C> {
+    type IsAggregate = C::IsAggregate;
+}
+
+impl<C> diesel::query_builder::QueryId for IsKeyword<C> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<C: diesel::AppearsOnTable<QS>, QS> diesel::AppearsOnTable<QS> for IsKeyword<C> {}
+
+impl<C: diesel::SelectableExpression<QS>, QS> diesel::SelectableExpression<QS> for IsKeyword<C> {}
+
+impl<C, DB> diesel::query_builder::QueryFragment<DB> for IsKeyword<C>
+where
+    DB: diesel::backend::Backend,
+    C: diesel::query_builder::QueryFragment<DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        self.column.walk_ast(out.reborrow())?;
+        out.push_sql(" = '");
+        out.push_sql(self.keyword);
+        out.push_sql("'");
+        Ok(())
+    }
+}
+
+/// A list query, with its `LIMIT` written into the SQL, that the connection prepares once and
+/// then reuses when `prepare` says so ([`admit_shape`]): PostgreSQL then neither parses nor
+/// plans it again, and the page costs one round trip instead of two. `LIMIT 51` rather than
+/// `LIMIT $1`: PostgreSQL's generic plans assume a bound limit selects a tenth of the table, and
+/// would never be chosen.
+///
+/// Whether it is prepared is decided here, not by the parts of the query: a prepared statement
+/// stays on its connection for the connection's life, so only the shapes [`admit_shape`] let in
+/// are, and their number is bounded.
+#[derive(Debug, Clone)]
+pub struct Prepared<Q> {
+    query: Q,
+    limit: i64,
+    prepare: bool,
+}
+
+impl<Q> Prepared<Q> {
+    pub fn new(query: Q, limit: i64, prepare: bool) -> Self {
+        Prepared { query, limit, prepare }
+    }
+}
+
+impl<Q: diesel::query_builder::Query> diesel::query_builder::Query for Prepared<Q> {
+    type SqlType = Q::SqlType;
+}
+
+/// No static id: the SQL differs with the limit and the query's parts. diesel keys the
+/// statements of such queries by their SQL text.
+impl<Q> diesel::query_builder::QueryId for Prepared<Q> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<Q> diesel::query_dsl::RunQueryDsl<crate::DbConnection> for Prepared<Q> {}
+
+impl<Q, DB> diesel::query_builder::QueryFragment<DB> for Prepared<Q>
+where
+    DB: diesel::backend::Backend,
+    Q: diesel::query_builder::QueryFragment<DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        self.query.walk_ast(out.reborrow())?;
+        out.push_sql(" LIMIT ");
+        out.push_sql(&self.limit.to_string());
+        Ok(())
+    }
+
+    /// The parts' own verdicts (a `sql()` literal, an `IN` list) are about statements whose
+    /// cache key is their type; this one's key is its SQL text, which those parts are in.
+    fn is_safe_to_cache_prepared(&self, _backend: &DB) -> QueryResult<bool> {
+        Ok(self.prepare)
+    }
+}
+
+/// The shape of a list query of report `R`: `filter_shape` (what of the filter changes its SQL
+/// text: which conditions are there, how many values each has, the values written into the SQL)
+/// with the sort, whether a cursor continues an earlier page, and the limit.
+pub fn list_shape<R: Report>(filter_shape: impl std::hash::Hash, sort: Sort<R::Sort>, after: bool, limit: i64) -> u64 {
+    use std::hash::{Hash as _, Hasher as _};
+    let mut h = std::hash::DefaultHasher::new();
+    (R::NAME, sort.to_string(), after, limit).hash(&mut h);
+    filter_shape.hash(&mut h);
+    h.finish()
+}
+
+/// Query shapes (distinct SQL texts) this process prepares at most: each is a statement kept on
+/// every pooled connection that runs it, some 30 to 50 KiB of a PostgreSQL backend's memory.
+pub const PREPARED_SHAPES: usize = 128;
+
+/// The query shapes admitted to be prepared: the first `capacity` seen, no other, so that
+/// callers varying their filters cannot fill the database's memory with statements.
+#[derive(Debug)]
+pub struct Shapes {
+    capacity: usize,
+    admitted: std::sync::Mutex<std::collections::HashSet<u64>>,
+}
+
+impl Shapes {
+    pub fn new(capacity: usize) -> Self {
+        Shapes { capacity, admitted: Default::default() }
+    }
+
+    /// Whether a query of `shape` (a hash of everything its SQL text depends on, never of its
+    /// bound values) may be prepared.
+    pub fn admit(&self, shape: u64) -> bool {
+        let mut admitted = self.admitted.lock().unwrap_or_else(|e| e.into_inner());
+        if admitted.contains(&shape) {
+            return true;
+        }
+        if admitted.len() < self.capacity {
+            admitted.insert(shape);
+            return true;
+        }
+        false
+    }
+}
+
+/// [`Shapes::admit`] on the process's [`PREPARED_SHAPES`].
+pub fn admit_shape(shape: u64) -> bool {
+    static SHAPES: std::sync::OnceLock<Shapes> = std::sync::OnceLock::new();
+    SHAPES.get_or_init(|| Shapes::new(PREPARED_SHAPES)).admit(shape)
+}
+
 /// `column = v` for one value, `column IN (...)` for several. PostgreSQL plans `= ANY($1)`
 /// without knowing the array has one element, and then cannot walk a `(column, time, id)` index
 /// in order; a plain `=` lets it.
@@ -347,4 +501,29 @@ macro_rules! common_predicate {
         }
         p
     }};
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shapes_admit_the_first_ones_up_to_the_capacity_and_keep_admitting_them() {
+        let shapes = Shapes::new(2);
+        assert!(shapes.admit(10));
+        assert!(shapes.admit(20));
+        assert!(!shapes.admit(30), "a third shape is over the capacity");
+        assert!(shapes.admit(10) && shapes.admit(20), "admitted shapes stay admitted");
+        assert!(!shapes.admit(30));
+    }
+
+    #[test]
+    fn only_plain_keywords_are_written_into_the_sql() {
+        use crate::schema::events;
+        assert!(IsKeyword::new(events::event_type, "delete_events").is_some());
+        assert!(IsKeyword::new(events::event_type, "login2").is_some());
+        for unsafe_text in ["", "x'; DROP TABLE events; --", "Login", "a b", "é", "a\\"] {
+            assert!(IsKeyword::new(events::event_type, unsafe_text).is_none(), "{unsafe_text:?}");
+        }
+    }
 }

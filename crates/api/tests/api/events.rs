@@ -62,6 +62,49 @@ both_backends! {
         }
     }
 
+    /// A filtered page without search words is prepared once per connection and reused (its
+    /// type and limit written into the SQL, so PostgreSQL plans it once); a search is not. The
+    /// pages are the same as through the API.
+    async fn filtered_pages_are_prepared_once_and_searches_never(db: TestDb) {
+        use confreports_store::events::{EventFilter, EventsReport};
+        use confreports_store::report::page;
+        use confreports_types::{EventSort, SortField as _};
+        let app = app(&db).await;
+        seed(&db);
+        let sort = EventSort::DEFAULT;
+        let login = EventFilter { types: vec![EventType::Login], ..Default::default() };
+        let mut search = login.clone();
+        search.common.words = vec!["петров".into()];
+        let mut conn = db.pool().get().expect("connection");
+        for _ in 0..3 {
+            let (rows, _) = page::<EventsReport>(&mut conn, &login, sort, None, 7).expect("page");
+            let api = app.get("/api/v1/events?type=login&limit=7").await.json();
+            assert_eq!(rows.iter().map(|e| e.id).collect::<Vec<_>>(), ids(&api));
+            let (found, _) = page::<EventsReport>(&mut conn, &search, sort, None, 7).expect("search");
+            let api = app.get("/api/v1/events?type=login&q=%D0%9F%D0%B5%D1%82%D1%80%D0%BE%D0%B2&limit=7").await.json();
+            assert_eq!(found.iter().map(|e| e.id).collect::<Vec<_>>(), ids(&api));
+            assert!(!found.is_empty() && found.iter().all(|e| e.event_type == EventType::Login));
+        }
+        let confreports_store::DbConnection::Postgres(pg) = &mut *conn else {
+            return; // SQLite keeps its prepared statements inside the connection, out of sight.
+        };
+        #[derive(diesel::QueryableByName)]
+        struct Statement {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            statement: String,
+        }
+        use diesel::RunQueryDsl as _;
+        let prepared: Vec<String> = diesel::sql_query("SELECT statement FROM pg_prepared_statements")
+            .load::<Statement>(pg)
+            .expect("pg_prepared_statements")
+            .into_iter()
+            .map(|s| s.statement)
+            .filter(|s| s.contains("FROM \"events\""))
+            .collect();
+        assert_eq!(prepared.len(), 1, "one statement for three pages, none for the searches: {prepared:#?}");
+        assert!(prepared[0].contains("\"events\".\"type\" = 'login'") && prepared[0].ends_with("LIMIT 8"), "{}", prepared[0]);
+    }
+
     async fn two_types_newest_first_walk_count_and_export_agree(db: TestDb) {
         let evs = seed(&db);
         let app = app(&db).await;
