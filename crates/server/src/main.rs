@@ -217,7 +217,6 @@ mod purge;
 mod simulate;
 
 fn main() -> anyhow::Result<()> {
-    memory::limit_arenas();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,actix_server=warn".into()),
@@ -391,7 +390,6 @@ fn serve(
             housekeeping_args,
         ));
         actix_web::rt::spawn(audit_checkpoints(state.pool.clone(), checkpoints.clone(), checkpoint_every));
-        actix_web::rt::spawn(memory::trim_periodically());
         let server = actix_web::HttpServer::new(move || confreports_api::build(state.clone()))
             .workers(workers)
             .client_request_timeout(header_timeout)
