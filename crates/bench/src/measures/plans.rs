@@ -1,8 +1,10 @@
 //! The list query of the Events report as the server sends it (see `keyset!` and
 //! `common_predicate!` in the store crate), and the plans the databases choose for it:
 //! `EXPLAIN QUERY PLAN` through the SQLite library the server links, `EXPLAIN (ANALYZE, BUFFERS)`
-//! of a prepared statement on PostgreSQL (diesel sends these queries as unnamed statements, so
-//! PostgreSQL always makes a custom plan for the values given, as here).
+//! of a prepared statement on PostgreSQL. The server prepares its pages too (`report::Prepared`
+//! in the store crate): one type and the limit are written into the SQL, a cursor's values are
+//! bound; PostgreSQL plans the first executions for their values, as here, and may then keep a
+//! generic plan (a statement without parameters has only that one).
 
 use std::collections::HashMap;
 
@@ -39,8 +41,8 @@ pub fn row_at(conn: &mut DbConnection, types: &[String], offset: i64) -> QueryRe
 }
 
 impl ListQuery<'_> {
-    /// The SQL with PostgreSQL's `$n` placeholders (types as one array, as diesel binds them)
-    /// or SQLite's `?`.
+    /// The SQL with PostgreSQL's `$n` placeholders (several types as one array, as diesel binds
+    /// them) or SQLite's `?`; one type and the limit written into it, as the server does.
     fn sql(&self, backend: Backend) -> String {
         let mut n = 0;
         let mut next = || {
@@ -51,21 +53,26 @@ impl ListQuery<'_> {
             }
         };
         let mut sql = format!("SELECT {EXPORT_COLUMNS} FROM events WHERE 1 = 1");
-        if !self.types.is_empty() {
-            match backend {
-                Backend::Postgres => sql.push_str(&format!(" AND type = ANY({})", next())),
-                Backend::Sqlite => {
-                    let marks: Vec<String> = self.types.iter().map(|_| next()).collect();
-                    sql.push_str(&format!(" AND type IN ({})", marks.join(", ")));
-                }
+        match (self.types, backend) {
+            ([], _) => {}
+            ([one], _) => sql.push_str(&format!(" AND type = '{one}'")),
+            (_, Backend::Postgres) => sql.push_str(&format!(" AND type = ANY({})", next())),
+            (several, Backend::Sqlite) => {
+                let marks: Vec<String> = several.iter().map(|_| next()).collect();
+                sql.push_str(&format!(" AND type IN ({})", marks.join(", ")));
             }
         }
         if self.after.is_some() {
-            let (k1, k2, k3, id) = (next(), next(), next(), next());
-            sql.push_str(&format!(" AND (time <= {k1} AND (time < {k2} OR (time = {k3} AND id < {id})))"));
+            let (k1, k2, id) = (next(), next(), next());
+            sql.push_str(&format!(" AND time <= {k1} AND (time, id) < ({k2}, {id})"));
         }
-        sql.push_str(&format!(" ORDER BY time DESC, id DESC LIMIT {}", next()));
+        sql.push_str(&format!(" ORDER BY time DESC, id DESC LIMIT {}", self.limit));
         sql
+    }
+
+    /// The values bound to [`ListQuery::sql`]'s placeholders: several types, then the cursor.
+    fn bound_types(&self) -> &[String] {
+        if self.types.len() > 1 { self.types } else { &[] }
     }
 
     /// The plan, as Markdown (the SQL, then the plan).
@@ -91,13 +98,13 @@ impl ListQuery<'_> {
         }
         let DbConnection::Sqlite(c) = conn else { bail!("not a SQLite connection") };
         let mut q = diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}")).into_boxed();
-        for t in self.types {
+        for t in self.bound_types() {
             q = q.bind::<Text, _>(t.clone());
         }
         if let Some((key, id)) = self.after {
-            q = q.bind::<Timestamp, _>(key).bind::<Timestamp, _>(key).bind::<Timestamp, _>(key).bind::<BigInt, _>(id);
+            q = q.bind::<Timestamp, _>(key).bind::<Timestamp, _>(key).bind::<BigInt, _>(id);
         }
-        let rows: Vec<PlanRow> = q.bind::<BigInt, _>(self.limit).load(c)?;
+        let rows: Vec<PlanRow> = q.load(c)?;
         let mut depth: HashMap<i32, usize> = HashMap::new();
         let mut tree = String::new();
         for r in &rows {
@@ -110,22 +117,21 @@ impl ListQuery<'_> {
 
     fn postgres_plan(&self, url: &str, sql: &str) -> anyhow::Result<String> {
         let (mut types, mut args) = (Vec::new(), Vec::new());
-        if !self.types.is_empty() {
+        if !self.bound_types().is_empty() {
             types.push("text[]");
             args.push(format!("'{{{}}}'", self.types.join(",")));
         }
         if let Some((key, id)) = self.after {
             let key = format!("'{}'", key.format("%Y-%m-%d %H:%M:%S%.f"));
-            types.extend(["timestamp", "timestamp", "timestamp", "bigint"]);
-            args.extend([key.clone(), key.clone(), key, id.to_string()]);
+            types.extend(["timestamp", "timestamp", "bigint"]);
+            args.extend([key.clone(), key, id.to_string()]);
         }
-        types.push("bigint");
-        args.push(self.limit.to_string());
-        let script = format!(
-            "PREPARE q({}) AS {sql};\nEXPLAIN (ANALYZE, BUFFERS) EXECUTE q({});\n",
-            types.join(", "),
-            args.join(", ")
-        );
+        let (types, args) = if types.is_empty() {
+            (String::new(), String::new())
+        } else {
+            (format!("({})", types.join(", ")), format!("({})", args.join(", ")))
+        };
+        let script = format!("PREPARE q{types} AS {sql};\nEXPLAIN (ANALYZE, BUFFERS) EXECUTE q{args};\n");
         crate::tools::psql_script(url, &script)
     }
 }

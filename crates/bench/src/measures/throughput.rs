@@ -1,13 +1,17 @@
 //! Throughput: the first page of a filtered list (one type of about 10% of the rows, limit 50,
 //! newest first) under load, 64 connections: `wrk -t2 -c64 --latency` on the server (signed in,
-//! with the session cookie), against `pgbench -n -c 64 -j 2 -M extended` running the SQL the
-//! server sends for that page (same columns, WHERE, ORDER BY and LIMIT 51) on the PostgreSQL
-//! dataset. Requests/s against transactions/s, and p99 latency (wrk's latency distribution;
-//! pgbench's per-transaction log `-l`). The sides alternate (A/B, then B/A), each after an
-//! untimed warm-up; the ratio is taken per pair. SQLite has no pgbench: there, the server's
-//! figures alone.
+//! with the session cookie), against `pgbench -n -c 64 -j 2` running the very statement the
+//! server prepares for that page, read back from `pg_prepared_statements` after the store ran
+//! the page on a connection of the bench's own (same columns, WHERE, ORDER BY and LIMIT 51).
+//! pgbench runs it twice over: `-M prepared`, as the server sends it (prepared once per
+//! connection, then executed), which the goal is checked against, and `-M extended`, parsed and
+//! planned for every execution, as the server sent its queries before it prepared them.
+//! Requests/s against transactions/s, and p99 latency (wrk's latency distribution; pgbench's
+//! per-transaction log `-l`). The three alternate (their order turning each repetition), each
+//! after an untimed warm-up; the ratios are taken per repetition. SQLite has no pgbench: there,
+//! the server's figures alone.
 //!
-//! Both load generators run on the same machine as what they load (2 threads each).
+//! The load generators run on the same machine as what they load (2 threads each).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -15,7 +19,7 @@ use std::process::Command;
 use anyhow::{Context as _, bail, ensure};
 use confreports_types::{Event, Page};
 
-use super::{EXPORT_COLUMNS, Measure, Target, type_with_share};
+use super::{Measure, Target, type_with_share};
 use crate::dataset::Backend;
 use crate::results::{Goal, Results, ms, ratio};
 use crate::stats::{max, median, min};
@@ -112,8 +116,12 @@ fn wrk(url: &str, cookie: Option<&str>, secs: u32) -> anyhow::Result<Load> {
     parse_wrk(&text)
 }
 
-/// One pgbench run of `script` on `url`, logging every transaction under `dir`.
-fn pgbench(url: &str, script: &Path, dir: &Path, secs: u32) -> anyhow::Result<Load> {
+/// pgbench's protocols: `-M prepared` (the server's) and `-M extended` (parse and plan each time).
+const MODES: [&str; 2] = ["prepared", "extended"];
+
+/// One pgbench run of `script` on `url` with protocol `mode`, logging every transaction under
+/// `dir`.
+fn pgbench(url: &str, script: &Path, dir: &Path, secs: u32, mode: &str) -> anyhow::Result<Load> {
     let prefix = dir.join("pgbench-log");
     let logs = |prefix: &Path| -> anyhow::Result<Vec<PathBuf>> {
         let name = prefix.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -130,7 +138,7 @@ fn pgbench(url: &str, script: &Path, dir: &Path, secs: u32) -> anyhow::Result<Lo
         std::fs::remove_file(old)?;
     }
     let out = Command::new("pgbench")
-        .args(["-n", "-M", "extended", "-c", &CONNECTIONS.to_string(), "-j", &THREADS.to_string()])
+        .args(["-n", "-M", mode, "-c", &CONNECTIONS.to_string(), "-j", &THREADS.to_string()])
         .args(["-T", &secs.to_string(), "-l"])
         .arg(format!("--log-prefix={}", prefix.display()))
         .arg("-f")
@@ -151,14 +159,34 @@ fn pgbench(url: &str, script: &Path, dir: &Path, secs: u32) -> anyhow::Result<Lo
     Ok(Load { per_sec, p99: crate::stats::percentile(&latencies, 99.0) })
 }
 
-/// The server's SQL for the first page of `type=<event_type>`, newest first, with literals (as
-/// in `plans::ListQuery` for PostgreSQL): `columns` [`EXPORT_COLUMNS`], `limit` the page size
-/// plus one.
-fn page_sql(columns: &str, event_type: &str, limit: i64) -> String {
-    format!(
-        "SELECT {columns} FROM events WHERE 1 = 1 AND type = ANY('{{{event_type}}}'::text[]) \
-         ORDER BY time DESC, id DESC LIMIT {limit};\n"
-    )
+/// The statement the server prepares for the first page of `type=<event_type>`, newest first,
+/// `limit` rows: the store runs that page on a connection of the bench's own, which then holds
+/// the statement in `pg_prepared_statements`. It has no parameter (the type and the limit are
+/// written into it), so pgbench runs it as it is.
+fn server_statement(dataset: &crate::dataset::Dataset, event_type: &str, limit: i64) -> anyhow::Result<String> {
+    use confreports_store::events::{EventFilter, EventsReport};
+    use confreports_types::{EventSort, EventType, SortField as _};
+    use diesel::RunQueryDsl as _;
+    #[derive(diesel::QueryableByName)]
+    struct Prepared {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        statement: String,
+    }
+    let t = EventType::parse(event_type).with_context(|| format!("event type `{event_type}`"))?;
+    let mut conn = dataset.connect()?;
+    let filter = EventFilter { types: vec![t], ..Default::default() };
+    confreports_store::report::page::<EventsReport>(&mut conn, &filter, EventSort::DEFAULT, None, limit)?;
+    let confreports_store::DbConnection::Postgres(pg) = &mut conn else { bail!("not a PostgreSQL dataset") };
+    let statements: Vec<String> = diesel::sql_query("SELECT statement FROM pg_prepared_statements")
+        .load::<Prepared>(pg)?
+        .into_iter()
+        .map(|p| p.statement)
+        .filter(|s| s.contains("FROM \"events\""))
+        .collect();
+    match statements.as_slice() {
+        [one] if !one.contains('$') => Ok(format!("{one};\n")),
+        other => bail!("expected the server to prepare one statement without parameters for the page, found {other:?}"),
+    }
 }
 
 impl Measure for Throughput {
@@ -184,58 +212,58 @@ impl Measure for Throughput {
         let dir = options.work.join("throughput");
         std::fs::create_dir_all(&dir)?;
         let script = dir.join("first-page.sql");
-        std::fs::write(&script, page_sql(EXPORT_COLUMNS, &event_type, LIMIT + 1))?;
+        let sql = if pg { server_statement(target.dataset, &event_type, LIMIT)? } else { String::new() };
         if pg {
+            std::fs::write(&script, &sql)?;
             // The same rows, checked once through psql.
-            let ids = crate::tools::psql_script(
+            let rows = crate::tools::psql_script(
                 &target.dataset.url,
-                &format!("\\pset tuples_only on\n\\pset format unaligned\n{}", page_sql("id", &event_type, LIMIT)),
+                &format!(
+                    "\\pset tuples_only on\n\\pset format unaligned\nSELECT id FROM ({}) AS page;\n",
+                    sql.trim_end().trim_end_matches(';')
+                ),
             )?;
-            let first: Vec<i64> = ids.lines().take(LIMIT as usize).filter_map(|l| l.trim().parse().ok()).collect();
+            let first: Vec<i64> = rows.lines().take(LIMIT as usize).filter_map(|l| l.trim().parse().ok()).collect();
             let served: Vec<i64> = page.items.iter().map(|e| e.id).collect();
-            ensure!(first == served, "pgbench's query does not select the page the server answers");
+            ensure!(first == served, "pgbench's statement does not select the page the server answers");
         }
 
         crate::log(&format!("{backend}: throughput warm-up ({WARM_UP_SECS} s each)"));
         wrk(&url, cookie, WARM_UP_SECS)?;
         if pg {
-            pgbench(&target.dataset.url, &script, &dir, WARM_UP_SECS)?;
-        }
-        let (mut server, mut tool, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
-        for rep in 0..reps {
-            let run_server = || wrk(&url, cookie, secs);
-            let run_tool = || pgbench(&target.dataset.url, &script, &dir, secs);
-            let (s, t) = match (pg, rep % 2 == 0) {
-                (false, _) => (run_server()?, None),
-                (true, true) => {
-                    let s = run_server()?;
-                    (s, Some(run_tool()?))
-                }
-                (true, false) => {
-                    let t = run_tool()?;
-                    (run_server()?, Some(t))
-                }
-            };
-            match t {
-                Some(t) => {
-                    crate::log(&format!(
-                        "{backend}: throughput {} of {reps}: server {:.0} req/s (p99 {}), pgbench {:.0} tps (p99 {})",
-                        rep + 1,
-                        s.per_sec,
-                        ms(s.p99),
-                        t.per_sec,
-                        ms(t.p99)
-                    ));
-                    ratios.push(s.per_sec / t.per_sec);
-                    tool.push(t);
-                }
-                None => crate::log(&format!(
-                    "{backend}: throughput {} of {reps}: server {:.0} req/s (p99 {})",
-                    rep + 1,
-                    s.per_sec,
-                    ms(s.p99)
-                )),
+            for mode in MODES {
+                pgbench(&target.dataset.url, &script, &dir, WARM_UP_SECS, mode)?;
             }
+        }
+        // The server's runs, and per pgbench mode its runs and the ratios of the repetitions.
+        let mut server = Vec::new();
+        let mut tools: [(Vec<Load>, Vec<f64>); MODES.len()] = Default::default();
+        for rep in 0..reps {
+            // Server, then each mode, the order turning by one each repetition.
+            let sides = if pg { 1 + MODES.len() } else { 1 };
+            let mut s = None;
+            let mut t: [Option<Load>; MODES.len()] = [None; MODES.len()];
+            for k in 0..sides {
+                match (k + rep) % sides {
+                    0 => s = Some(wrk(&url, cookie, secs)?),
+                    m => t[m - 1] = Some(pgbench(&target.dataset.url, &script, &dir, secs, MODES[m - 1])?),
+                }
+            }
+            let s = s.context("no server run")?;
+            let mut line = format!(
+                "{backend}: throughput {} of {reps}: server {:.0} req/s (p99 {})",
+                rep + 1,
+                s.per_sec,
+                ms(s.p99)
+            );
+            for (m, t) in t.into_iter().enumerate() {
+                if let Some(t) = t {
+                    line.push_str(&format!(", pgbench -M {} {:.0} tps (p99 {})", MODES[m], t.per_sec, ms(t.p99)));
+                    tools[m].1.push(s.per_sec / t.per_sec);
+                    tools[m].0.push(t);
+                }
+            }
+            crate::log(&line);
             server.push(s);
         }
         let _ = std::fs::remove_file(&script);
@@ -253,16 +281,23 @@ impl Measure for Throughput {
         });
         out.add(m, backend, what("server p99 (median of the runs)"), ms(median(&p99s(&server))));
         if pg {
-            out.add(m, backend, what("pgbench tps (median)"), format!("{:.0}", median(&rates(&tool))));
-            out.add(m, backend, what("pgbench p99 (median of the runs)"), ms(median(&p99s(&tool))));
-            let r = median(&ratios);
-            out.add_goal(
-                m,
-                backend,
-                what(&format!("server req/s / pgbench tps, median [min, max] of {}", ratios.len())),
-                format!("{} [{}, {}]", ratio(r), ratio(min(&ratios)), ratio(max(&ratios))),
-                Goal::at_least(r, MIN_RATIO, ""),
-            );
+            for (mode, (tool, ratios)) in MODES.iter().zip(&tools) {
+                out.add(m, backend, what(&format!("pgbench -M {mode} tps (median)")), {
+                    format!("{:.0}", median(&rates(tool)))
+                });
+                out.add(m, backend, what(&format!("pgbench -M {mode} p99 (median of the runs)")), {
+                    ms(median(&p99s(tool)))
+                });
+                let r = median(ratios);
+                let figure =
+                    what(&format!("server req/s / pgbench -M {mode} tps, median [min, max] of {}", ratios.len()));
+                let value = format!("{} [{}, {}]", ratio(r), ratio(min(ratios)), ratio(max(ratios)));
+                if *mode == MODES[0] {
+                    out.add_goal(m, backend, figure, value, Goal::at_least(r, MIN_RATIO, ""));
+                } else {
+                    out.add(m, backend, figure, value);
+                }
+            }
         } else {
             out.add(m, backend, what("pgbench tps"), "n/a: no pgbench for SQLite");
         }
@@ -272,9 +307,10 @@ impl Measure for Throughput {
                 "`wrk -t{THREADS} -c{CONNECTIONS} -d{secs}s --latency` with the session cookie on `GET {path}`{}",
                 if pg {
                     format!(
-                        ", alternating with `pgbench -n -M extended -c {CONNECTIONS} -j {THREADS} -T {secs} -l` \
-                         running the server's query (p99 from the per-transaction log):\n\n```sql\n{}```",
-                        page_sql(EXPORT_COLUMNS, &event_type, LIMIT + 1)
+                        ", alternating with `pgbench -n -M prepared -c {CONNECTIONS} -j {THREADS} -T {secs} -l` and the \
+                         same with `-M extended`, each running the statement the server prepares for the page (read \
+                         back from `pg_prepared_statements`; p99 from the per-transaction log). The goal is checked \
+                         against `-M prepared`, the protocol the server uses for it:\n\n```sql\n{sql}```"
                     )
                 } else {
                     "; SQLite has no pgbench, so the server's figures stand alone.".to_owned()
