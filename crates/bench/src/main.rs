@@ -39,14 +39,15 @@ use crate::server::Server;
 #[command(name = "confreports-bench", about = "Benchmarks of confreports against the databases' own tools")]
 struct Args {
     /// Events to generate.
-    #[arg(long, env = "BENCH_ROWS", default_value_t = 1_000_000)]
+    #[arg(long, env = "BENCH_ROWS", default_value_t = DEFAULT_ROWS)]
     rows: u64,
     /// PostgreSQL server, as the URL of a database to connect to for creating the bench database.
     #[arg(long, env = "BENCH_PG_URL", default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
     pg_url: String,
-    /// Name of the PostgreSQL database the benchmark drops and creates.
-    #[arg(long, env = "BENCH_PG_DATABASE", default_value = "confreports_bench")]
-    pg_database: String,
+    /// Name of the PostgreSQL database the benchmark drops and creates (default:
+    /// `confreports_bench_<size>`, `confreports_bench_1m` for 1M events).
+    #[arg(long, env = "BENCH_PG_DATABASE")]
+    pg_database: Option<String>,
     /// Backends to measure.
     #[arg(long, value_enum, value_delimiter = ',', default_values = ["sqlite", "postgres"])]
     backends: Vec<Backend>,
@@ -102,10 +103,12 @@ struct Args {
     /// The server binary (default: `confreports` next to this binary).
     #[arg(long)]
     server: Option<PathBuf>,
-    /// Scratch directory for the SQLite dataset, server data and logs (default: bench/work).
+    /// Scratch directory for the SQLite dataset, server data and logs (default:
+    /// bench/work/<size>, bench/work/1M for 1M events): each size keeps its datasets.
     #[arg(long)]
     work_dir: Option<PathBuf>,
-    /// Where to write the results (default: bench/results.md).
+    /// Where to write the results (default: bench/results.md for 1M events, else
+    /// bench/results-<size>.md: bench/results-10M.md).
     #[arg(long)]
     results: Option<PathBuf>,
     #[command(subcommand)]
@@ -125,6 +128,18 @@ pub fn log(msg: &str) {
     static START: OnceLock<Instant> = OnceLock::new();
     let t = START.get_or_init(Instant::now).elapsed().as_secs_f64();
     eprintln!("bench [{t:7.1}s] {msg}");
+}
+
+/// Events generated unless `BENCH_ROWS` says otherwise.
+const DEFAULT_ROWS: u64 = 1_000_000;
+
+/// A dataset size as it names files: `1M`, `10M`, `250k`, or the number itself.
+fn size_label(rows: u64) -> String {
+    match rows {
+        r if r % 1_000_000 == 0 => format!("{}M", r / 1_000_000),
+        r if r % 1_000 == 0 => format!("{}k", r / 1_000),
+        r => r.to_string(),
+    }
 }
 
 fn workspace_root() -> PathBuf {
@@ -180,9 +195,17 @@ fn run() -> anyhow::Result<bool> {
     ensure!(args.rows > 0, "BENCH_ROWS must be positive");
     ensure!(!args.backends.is_empty() && !args.measures.is_empty(), "nothing to measure");
     let root = workspace_root();
-    let work = args.work_dir.clone().unwrap_or_else(|| root.join("bench/work"));
+    let size = size_label(args.rows);
+    let work = args.work_dir.clone().unwrap_or_else(|| root.join("bench/work").join(&size));
     std::fs::create_dir_all(&work).with_context(|| format!("creating {}", work.display()))?;
-    let results_path = args.results.clone().unwrap_or_else(|| root.join("bench/results.md"));
+    let results_path = args.results.clone().unwrap_or_else(|| {
+        root.join(if args.rows == DEFAULT_ROWS {
+            "bench/results.md".to_owned()
+        } else {
+            format!("bench/results-{size}.md")
+        })
+    });
+    let pg_database = args.pg_database.clone().unwrap_or_else(|| format!("confreports_bench_{}", size.to_lowercase()));
     let server_bin = match &args.server {
         Some(p) => p.clone(),
         None => std::env::current_exe()?.with_file_name("confreports"),
@@ -224,14 +247,7 @@ fn run() -> anyhow::Result<bool> {
             datasets.push(sqlite.clone());
         }
         if args.backends.contains(&Backend::Postgres) {
-            datasets.push(dataset::prepare_postgres(
-                &work,
-                &args.pg_url,
-                &args.pg_database,
-                &sqlite,
-                &fp,
-                args.regenerate,
-            )?);
+            datasets.push(dataset::prepare_postgres(&work, &args.pg_url, &pg_database, &sqlite, &fp, args.regenerate)?);
         }
     }
 
@@ -312,4 +328,17 @@ fn run() -> anyhow::Result<bool> {
     }
     log(&format!("results written to {}", results_path.display()));
     Ok(results.failures.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::size_label;
+
+    #[test]
+    fn sizes_name_their_files() {
+        assert_eq!(size_label(1_000_000), "1M");
+        assert_eq!(size_label(10_000_000), "10M");
+        assert_eq!(size_label(250_000), "250k");
+        assert_eq!(size_label(1_234), "1234");
+    }
 }

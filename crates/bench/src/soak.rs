@@ -26,11 +26,10 @@
 //!   at most [`MAX_STEP_MIB`] MiB above the largest of the first half of them.
 //!
 //! The warm-up is long because the server's memory settles slowly under this load: the 16
-//! pooled SQLite connections each fill a page cache of up to 2 MiB (SQLite's default
-//! `cache_size`) as the database grows (the server allocates with mimalloc: glibc's per-thread
-//! arenas, each keeping its peak, made the RSS climb for many minutes with nothing leaked). A
-//! cache levels off; a leak does not. Before the load and after it, the
-//! figures are printed too.
+//! pooled SQLite connections each fill a page cache (512 KiB, `SQLITE_CACHE_KIB` in the store)
+//! as the database grows, and the allocator's arenas (jemalloc: up to four per core, the
+//! threads spread over them) reach the sizes this mix needs. A cache levels off; a leak does
+//! not. Before the load and after it, the figures are printed too.
 
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
