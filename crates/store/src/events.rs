@@ -10,7 +10,7 @@ use crate::report::{
 };
 use crate::rollups;
 use crate::schema::events;
-use crate::{DbConnection, any_of, common_predicate, keyset, on_inner};
+use crate::{DbConnection, any_of, common_predicate, keyset, on_inner, search};
 
 /// A stored event.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -301,92 +301,79 @@ impl EventFilter {
 
 type Predicate = crate::report::Predicate<events::table>;
 
-/// Which search index the database has for `q` (see the `search_index` migrations).
+/// How `q` is answered: each word checked on the rows, which the database's trigram index (see
+/// the `search_index` migrations) narrows down by the word's rarest trigrams ([`search::rarest`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum SearchIndex {
-    /// PostgreSQL: a trigram GIN index that its planner uses for the `LIKE` itself.
-    Planner,
-    /// SQLite: the FTS5 trigram table `events_fts`, asked explicitly: one FTS5 query per word
-    /// of `q` that the index can narrow ([`fts5_query`]).
+    /// PostgreSQL: per word, the trigrams to ask the `pg_trgm` GIN index for, each as its own
+    /// `LIKE '%tri%'`; the word itself is checked with `strpos`, which the index does not serve
+    /// (a `LIKE` of the whole word would make the planner read every trigram's rows).
+    Trigrams(Vec<(String, Vec<String>)>),
+    /// SQLite: the FTS5 trigram table `events_fts`, one `MATCH` query per word that has rare
+    /// trigrams; the words are checked with the `LIKE` of the common predicate.
     Fts5(Vec<String>),
 }
 
 impl SearchIndex {
     fn of(conn: &mut DbConnection, filter: &EventFilter) -> QueryResult<Self> {
-        match conn {
-            DbConnection::Postgres(_) => Ok(SearchIndex::Planner),
-            DbConnection::Sqlite(c) => {
-                let mut queries = Vec::new();
-                for word in &filter.common.words {
-                    queries.extend(fts5_query(c, word)?);
-                }
-                Ok(SearchIndex::Fts5(queries))
+        let sample = if filter.common.words.is_empty() { None } else { search::events_sample(conn)? };
+        let rarest = |word: &String| sample.as_deref().map(|s| search::rarest(s, word)).unwrap_or_default();
+        Ok(match conn {
+            DbConnection::Postgres(_) => {
+                SearchIndex::Trigrams(filter.common.words.iter().map(|w| (w.clone(), rarest(w))).collect())
             }
-        }
+            DbConnection::Sqlite(_) => SearchIndex::Fts5(
+                filter
+                    .common
+                    .words
+                    .iter()
+                    .map(rarest)
+                    .filter(|t| !t.is_empty())
+                    .map(|t| {
+                        let phrases: Vec<String> =
+                            t.iter().map(|t| format!("\"{}\"", t.replace('"', "\"\""))).collect();
+                        phrases.join(" AND ")
+                    })
+                    .collect(),
+            ),
+        })
     }
 }
 
-/// Of a word's trigrams, the index is asked for rows holding this many of the rarest.
-const FTS5_TRIGRAMS: usize = 3;
-/// A trigram held by this many rows or more narrows too little to be worth asking: reading the
-/// candidates would cost more than the `LIKE` on the rows themselves.
-const FTS5_COMMON: i64 = 20_000;
-
-#[derive(QueryableByName)]
-struct Held {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    n: i64,
-}
-
-/// The FTS5 query narrowing the rows to candidates for `word`, or `None` where the index does
-/// not help. FTS5 answers `LIKE '%word%'` by intersecting the rows of every trigram of the
-/// word, and for a word like `u1999@corp.example` most of them (`@co`, `cor`, `.ex`...) are in
-/// every row: reading those lists was most of the search's time. So each trigram is first
-/// counted, reading at most [`FTS5_COMMON`] rows, and only the rarest few are asked for. The
-/// `LIKE` still decides, so the answer is the same with or without the index. Trigrams need
-/// three characters; `%`, `_` and `\` would need an ESCAPE clause, which the index does not take.
-fn fts5_query(conn: &mut diesel::SqliteConnection, word: &str) -> QueryResult<Option<String>> {
-    use diesel::sql_types::{BigInt, Text};
-    if word.chars().count() < 3 || word.contains(['%', '_', '\\']) {
-        return Ok(None);
-    }
-    let chars: Vec<char> = word.chars().collect();
-    let mut trigrams: Vec<String> = chars.windows(3).map(|w| w.iter().collect()).collect();
-    trigrams.sort_unstable();
-    trigrams.dedup();
-    let mut held = Vec::with_capacity(trigrams.len());
-    for t in trigrams {
-        let phrase = format!("\"{}\"", t.replace('"', "\"\""));
-        let n = diesel::sql_query(
-            "SELECT COUNT(*) AS n FROM (SELECT rowid FROM events_fts WHERE events_fts MATCH ? LIMIT ?)",
-        )
-        .bind::<Text, _>(&phrase)
-        .bind::<BigInt, _>(FTS5_COMMON)
-        .get_result::<Held>(conn)?
-        .n;
-        held.push((n, phrase));
-    }
-    held.sort_unstable();
-    if held.first().is_none_or(|(n, _)| *n >= FTS5_COMMON) {
-        return Ok(None);
-    }
-    let rarest: Vec<String> =
-        held.into_iter().take(FTS5_TRIGRAMS).filter(|(n, _)| *n < FTS5_COMMON).map(|(_, p)| p).collect();
-    Ok(Some(rarest.join(" AND ")))
+diesel::define_sql_function! {
+    /// PostgreSQL's `strpos(string, substring)`: the substring's position, 0 when absent.
+    fn strpos(string: diesel::sql_types::Text, substring: diesel::sql_types::Text) -> diesel::sql_types::Integer;
 }
 
 /// The WHERE clause of the selection; list, count, export and delete all use this one.
 fn predicate(filter: &EventFilter, index: &SearchIndex) -> Predicate {
-    let mut p = common_predicate!(events::time, events::search, &filter.common);
-    if let SearchIndex::Fts5(queries) = index {
-        // The trigram index narrows the rows to its candidates; the LIKE above still decides.
-        for query in queries {
-            let candidates = diesel::dsl::sql::<diesel::sql_types::Bool>(
-                "events.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ",
-            )
-            .bind::<diesel::sql_types::Text, _>(query.clone())
-            .sql(")");
-            p = Box::new(p.and(candidates));
+    let mut p = match index {
+        // The words are checked below, with what the index may serve kept apart.
+        SearchIndex::Trigrams(_) => {
+            let common = CommonFilter { words: Vec::new(), ..filter.common.clone() };
+            common_predicate!(events::time, events::search, &common)
+        }
+        SearchIndex::Fts5(_) => common_predicate!(events::time, events::search, &filter.common),
+    };
+    match index {
+        SearchIndex::Trigrams(words) => {
+            for (word, trigrams) in words {
+                for t in trigrams {
+                    p = Box::new(p.and(events::search.like(report::containing(t)).escape('\\')));
+                }
+                p = Box::new(p.and(strpos(events::search, word.clone()).gt(0)));
+            }
+        }
+        SearchIndex::Fts5(queries) => {
+            // The trigram index narrows the rows to its candidates; the LIKE above decides.
+            for query in queries {
+                let candidates = diesel::dsl::sql::<diesel::sql_types::Bool>(
+                    "events.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ",
+                )
+                .bind::<diesel::sql_types::Text, _>(query.clone())
+                .sql(")");
+                p = Box::new(p.and(candidates));
+            }
         }
     }
     if let [one] = filter.types.as_slice()

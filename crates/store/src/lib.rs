@@ -22,6 +22,7 @@ pub mod records;
 pub mod report;
 pub mod rollups;
 pub mod schema;
+pub mod search;
 pub mod settings;
 pub mod users;
 

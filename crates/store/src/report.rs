@@ -30,21 +30,25 @@ impl CommonFilter {
         self.from.is_none() && self.to.is_none() && self.words.is_empty()
     }
 
-    /// The `LIKE` patterns of the search words, with `%`, `_` and `\` escaped.
+    /// The `LIKE` patterns of the search words ([`containing`]).
     pub fn like_patterns(&self) -> impl Iterator<Item = String> + '_ {
-        self.words.iter().map(|w| {
-            let mut p = String::with_capacity(w.len() + 2);
-            p.push('%');
-            for c in w.chars() {
-                if matches!(c, '%' | '_' | '\\') {
-                    p.push('\\');
-                }
-                p.push(c);
-            }
-            p.push('%');
-            p
-        })
+        self.words.iter().map(|w| containing(w))
     }
+}
+
+/// The `LIKE ... ESCAPE '\'` pattern of the strings holding `text`: `%text%`, with `%`, `_` and
+/// `\` in it escaped.
+pub fn containing(text: &str) -> String {
+    let mut p = String::with_capacity(text.len() + 2);
+    p.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
 }
 
 /// Unicode case folding for search: what `search` columns hold and what `q` words become.
