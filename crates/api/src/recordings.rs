@@ -654,8 +654,7 @@ pub async fn upload_recording_media(
         .with_target(format!("recording:{id}"))
         .with_details(serde_json::json!({ "id": id, "size_bytes": size, "duration_s": duration }));
     let updated = db(&state, move |conn| {
-        use diesel::Connection as _;
-        conn.transaction(|conn| {
+        confreports_store::conn::write_transaction(conn, |conn| {
             let done = store::set_media(conn, id, &stored_key, size, duration)?;
             confreports_store::audit::append(conn, &entry)?;
             Ok(done)

@@ -158,6 +158,8 @@ pub fn prepare_sqlite(work: &Path, fp: &Fingerprint, regenerate: bool) -> anyhow
     let pool = confreports_store::open_pool(&url, 1).context("creating the SQLite database")?;
     let mut conn = pool.get()?;
     let mut progress = Progress::new("SQLite: generating events", fp.rows);
+    // One deferred transaction on a database nothing else uses.
+    #[expect(clippy::disallowed_methods, reason = "the bench is alone on its database")]
     conn.transaction::<_, anyhow::Error, _>(|conn| {
         let mut generator = Generator::new(fp.seed, fp.rows);
         loop {
@@ -260,6 +262,7 @@ pub fn prepare_postgres(
     let mut source = sqlite.connect()?;
     let DbConnection::Sqlite(sq) = &mut source else { bail!("the source dataset is not SQLite") };
     let mut progress = Progress::new("PostgreSQL: copying events", fp.rows);
+    #[expect(clippy::disallowed_methods, reason = "the bench is alone on its database")]
     pg.transaction::<_, anyhow::Error, _>(|pg| {
         let mut last = 0i64;
         loop {

@@ -70,7 +70,7 @@ struct Args {
     #[arg(long, default_value_t = 100_000)]
     ingest_rows: u64,
     /// Repetitions of the ingest measure, server and tool alternating (each into fresh databases).
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 5)]
     ingest_reps: usize,
     /// Seconds of each load run of the throughput measure (wrk on the server, pgbench).
     #[arg(long, default_value_t = 5)]

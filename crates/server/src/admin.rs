@@ -91,13 +91,12 @@ pub fn run(conn: &mut DbConnection, command: AdminCommand) -> anyhow::Result<()>
 /// A database without administrators gets a sysadmin `admin` with a random password, printed
 /// once. There is no default password anywhere.
 pub fn ensure_first_admin(conn: &mut DbConnection) -> anyhow::Result<()> {
-    use diesel::Connection as _;
     if access::admin_count(conn)? > 0 {
         return Ok(());
     }
     let secret = password::generate();
     let hash = password::hash(&secret).map_err(|e| anyhow::anyhow!("hashing: {e}"))?;
-    let created = conn.transaction(|conn| {
+    let created = confreports_store::conn::write_transaction(conn, |conn| {
         access::create_admin(conn, "admin", "sysadmin", &hash, to_db_time(Utc::now()))?;
         events::insert(
             conn,

@@ -292,7 +292,6 @@ fn on_both_databases(run: fn(&Path, &str)) {
 /// Stores `n` `lock` events of `run` straight through the store (in one transaction).
 fn store_locks(db: &str, run: &str, n: usize) {
     use confreports_store::events::{self, NewEvent};
-    use diesel::Connection as _;
     let mut conn = confreports_store::DbUrl::parse(db).expect("url").connect().expect("connect");
     confreports_store::run_migrations(&mut conn).expect("migrate");
     let t0 = chrono::DateTime::parse_from_rfc3339("2026-11-20T08:00:00Z").expect("time").to_utc();
@@ -305,7 +304,7 @@ fn store_locks(db: &str, run: &str, n: usize) {
             e
         })
         .collect();
-    conn.transaction(|c| events::insert(c, &evs)).expect("store events");
+    confreports_store::conn::write_transaction(&mut conn, |c| events::insert(c, &evs)).expect("store events");
 }
 
 /// A delete of every `lock` event, with the server SIGKILLed `kill_after` into the request

@@ -66,7 +66,7 @@ pub fn sysadmin_count(conn: &mut DbConnection) -> QueryResult<i64> {
 
 /// Deletes an administrator and their sessions. Returns whether the login existed.
 pub fn delete_admin(conn: &mut DbConnection, id: i64) -> QueryResult<bool> {
-    conn.transaction(|conn| {
+    crate::conn::write_transaction(conn, |conn| {
         delete_sessions_of(conn, id)?;
         Ok(diesel::delete(admins::table.find(id)).execute(conn)? > 0)
     })
@@ -99,7 +99,7 @@ pub fn record_failed_login(
     lock_after: i32,
     lock_until: NaiveDateTime,
 ) -> QueryResult<bool> {
-    conn.transaction(|conn| {
+    crate::conn::write_transaction(conn, |conn| {
         diesel::update(admins::table.find(id))
             .set((admins::failed_attempts.eq(admins::failed_attempts + 1), admins::last_failed_at.eq(now)))
             .execute(conn)?;

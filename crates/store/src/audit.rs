@@ -161,7 +161,7 @@ pub fn tail(conn: &mut DbConnection) -> QueryResult<Option<(i64, String)>> {
 /// PostgreSQL takes a transaction-scoped advisory lock, SQLite its write lock, before reading
 /// the tail. Returns the new row.
 pub fn append(conn: &mut DbConnection, entry: &Entry) -> QueryResult<AuditRow> {
-    conn.transaction(|conn| {
+    crate::conn::write_transaction(conn, |conn| {
         match conn {
             DbConnection::Postgres(c) => {
                 diesel::sql_query(format!("SELECT pg_advisory_xact_lock({APPEND_LOCK})")).execute(c)?;

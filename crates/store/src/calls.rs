@@ -287,7 +287,7 @@ pub fn recount(conn: &mut DbConnection, session_id: &str) -> QueryResult<(i64, i
 /// Ends a session: its end time and duration (the sort keys follow, being generated), and
 /// its final participant counts.
 pub fn end_session(conn: &mut DbConnection, session_id: &str, ended_at: DateTime<Utc>) -> QueryResult<()> {
-    conn.transaction(|conn| {
+    crate::conn::write_transaction(conn, |conn| {
         let started: NaiveDateTime =
             call_sessions::table.find(session_id).select(call_sessions::started_at).first(conn)?;
         let ended = to_db_time(ended_at);
@@ -497,7 +497,7 @@ pub fn file(conn: &mut DbConnection, id: i64) -> QueryResult<ChatFileRow> {
 /// Deletes a chat file's row and records a `delete_chat_messages` event, in one transaction;
 /// returns the row, whose content the caller removes from disk once this has committed.
 pub fn delete_file(conn: &mut DbConnection, id: i64, actor: &Actor) -> QueryResult<ChatFileRow> {
-    conn.transaction(|conn| {
+    crate::conn::write_transaction(conn, |conn| {
         let row = file(conn, id)?;
         diesel::delete(chat_files::table.find(id)).execute(conn)?;
         let details = serde_json::json!({

@@ -175,7 +175,7 @@ pub fn generate(conn: &mut DbConnection, opts: &DemoOptions, progress: &mut dyn 
         }
         Ok(key)
     };
-    conn.transaction(|conn| {
+    crate::conn::write_transaction(conn, |conn| {
         let mut summary = DemoSummary::default();
 
         // Users and their endpoints.

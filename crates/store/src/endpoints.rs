@@ -141,7 +141,7 @@ fn save(conn: &mut DbConnection, row: &mut EndpointRow) -> QueryResult<()> {
 /// Loads the endpoint, lets `change` edit it, and writes it back with its search text, in one
 /// transaction. `Ok(false)` when no endpoint has the id.
 fn modify(conn: &mut DbConnection, id: &str, change: impl FnOnce(&mut EndpointRow)) -> QueryResult<bool> {
-    conn.transaction(|conn| match find_row(conn, id)? {
+    crate::conn::write_transaction(conn, |conn| match find_row(conn, id)? {
         None => Ok(false),
         Some(mut row) => {
             change(&mut row);
@@ -171,7 +171,7 @@ pub struct EndpointConnection {
 /// `last_seen` (arriving late) does not overwrite newer device fields.
 pub fn endpoint_connected(conn: &mut DbConnection, c: &EndpointConnection) -> QueryResult<()> {
     let time = to_db_time(c.time);
-    conn.transaction(|conn| {
+    crate::conn::write_transaction(conn, |conn| {
         if find_row(conn, &c.id)?.is_none() {
             let mut row = EndpointRow {
                 id: c.id.clone(),
@@ -245,7 +245,7 @@ pub fn endpoint_authorized(conn: &mut DbConnection, id: &str, system_info: &str)
 /// The user left (signed out of the endpoint, or the account was removed): the endpoint keeps
 /// its history but no longer names them. Returns how many endpoints changed.
 pub fn endpoint_user_left(conn: &mut DbConnection, user_id: &str) -> QueryResult<usize> {
-    conn.transaction(|conn| {
+    crate::conn::write_transaction(conn, |conn| {
         let rows: Vec<EndpointRow> =
             endpoints::table.filter(endpoints::user_id.eq(user_id)).select(EndpointRow::as_select()).load(conn)?;
         for mut row in rows.iter().cloned() {

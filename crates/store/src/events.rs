@@ -233,7 +233,7 @@ pub fn insert(conn: &mut DbConnection, events: &[NewEvent]) -> QueryResult<usize
     if events.is_empty() {
         return Ok(0);
     }
-    conn.transaction(|conn| {
+    crate::conn::write_transaction(conn, |conn| {
         let rows: Vec<EventInsert<'_>> = events.iter().map(EventInsert::from).collect();
         let n = match conn {
             DbConnection::Postgres(c) if rows.len() >= COPY_FROM => {

@@ -185,7 +185,7 @@ pub fn set_media(
     size_bytes: i64,
     duration_s: Option<i64>,
 ) -> QueryResult<(Option<String>, RecordingRow)> {
-    conn.transaction(|conn| {
+    crate::conn::write_transaction(conn, |conn| {
         let before = get(conn, id)?;
         diesel::update(recordings::table.find(id))
             .set((
@@ -204,7 +204,7 @@ pub fn set_media(
 /// `recording_id`, `session_id`, `title`, `actor`), in one transaction; returns the row, whose
 /// media the caller removes once this has committed.
 pub fn delete_one(conn: &mut DbConnection, id: i64, actor: &Actor) -> QueryResult<RecordingRow> {
-    conn.transaction(|conn| {
+    crate::conn::write_transaction(conn, |conn| {
         let row = get(conn, id)?;
         diesel::delete(recordings::table.find(id)).execute(conn)?;
         let details = serde_json::json!({
@@ -239,7 +239,7 @@ pub struct Purged {
 /// one transaction. The media files are the caller's to remove after this returns.
 pub fn delete_older_than(conn: &mut DbConnection, days: u32, now: DateTime<Utc>) -> QueryResult<Purged> {
     let cutoff = crate::report::to_db_time(now - chrono::Duration::days(i64::from(days)));
-    conn.transaction(|conn| {
+    crate::conn::write_transaction(conn, |conn| {
         let rows: Vec<(i64, Option<String>)> = recordings::table
             .filter(recordings::started_at.lt(cutoff))
             .select((recordings::id, recordings::storage_key))

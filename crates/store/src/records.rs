@@ -223,7 +223,7 @@ insert_all_fn!(insert_endpoints, endpoints::table, NewEndpoint, 500);
 /// id comes from its own INSERT (RETURNING on PostgreSQL, the connection's `last_insert_rowid()`
 /// on SQLite), so concurrent writers cannot hand a change another one's parameters.
 pub fn insert_config_changes(conn: &mut DbConnection, rows: &[(NewConfigChange, Vec<String>)]) -> QueryResult<usize> {
-    conn.transaction(|conn| {
+    crate::conn::write_transaction(conn, |conn| {
         for (change, params) in rows {
             let insert = diesel::insert_into(config_changes::table).values(change);
             let id: i64 = match conn {

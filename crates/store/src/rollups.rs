@@ -297,13 +297,13 @@ fn utc(secs: i64) -> NaiveDateTime {
 /// Counts every stored event anew, in one transaction. On PostgreSQL, writes to events wait
 /// until it is done.
 pub fn rebuild(conn: &mut DbConnection) -> QueryResult<()> {
-    conn.transaction(rebuild_tables)
+    crate::conn::write_transaction(conn, rebuild_tables)
 }
 
 /// Rebuilds when a migration asked for it (once, even with several nodes starting together:
 /// the first takes the request away under a row lock). Returns whether it rebuilt.
 pub fn rebuild_if_stale(conn: &mut DbConnection) -> QueryResult<bool> {
-    conn.transaction(|conn| {
+    crate::conn::write_transaction(conn, |conn| {
         if diesel::delete(settings::table.filter(settings::key.eq(STALE_KEY))).execute(conn)? == 0 {
             return Ok(false);
         }

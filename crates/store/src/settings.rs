@@ -52,7 +52,7 @@ pub fn recording_retention_days(conn: &mut DbConnection) -> QueryResult<u32> {
 /// Applies `update` (already validated) and records what changed, before and after, as one
 /// configuration change by `actor`. Returns the settings as they now are.
 pub fn update(conn: &mut DbConnection, update: &SettingsUpdate, actor: &Actor) -> QueryResult<Settings> {
-    conn.transaction(|conn| {
+    crate::conn::write_transaction(conn, |conn| {
         let before = get(conn)?;
         let mut after = before;
         let mut changes = Vec::new();

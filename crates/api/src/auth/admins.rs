@@ -14,7 +14,6 @@ use confreports_store::audit;
 use confreports_store::events::{self, NewEvent};
 use confreports_store::report::{from_db_time, to_db_time};
 use confreports_types::{AdminAccount, EventType, FieldError, NewAdmin, NewAdminPassword, Problem, Role};
-use diesel::Connection as _;
 
 use crate::auth::apps::Origin;
 use crate::auth::{Principal, password};
@@ -133,18 +132,17 @@ pub fn create(conn: &mut DbConnection, new: &NewAdmin, origin: &Origin) -> Resul
     if access::admin_by_login(conn, &new.login)?.is_some() {
         return Err(taken());
     }
-    let row = conn
-        .transaction(|conn| {
-            access::create_admin(conn, &new.login, role.as_str(), &hash, to_db_time(Utc::now()))?;
-            let description = format!("administrator account `{}` created (role {})", new.login, role.as_str());
-            events::insert(conn, &[event(origin, EventType::Activation, &new.login, role.as_str(), description)])?;
-            audit::append(conn, &admin_entry(origin, "admin_created", &new.login, role.as_str()))?;
-            access::admin_by_login(conn, &new.login)?.ok_or(diesel::result::Error::NotFound)
-        })
-        .map_err(|e| match e {
-            diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _) => taken(),
-            e => AdminsError::Db(e),
-        })?;
+    let row = confreports_store::conn::write_transaction(conn, |conn| {
+        access::create_admin(conn, &new.login, role.as_str(), &hash, to_db_time(Utc::now()))?;
+        let description = format!("administrator account `{}` created (role {})", new.login, role.as_str());
+        events::insert(conn, &[event(origin, EventType::Activation, &new.login, role.as_str(), description)])?;
+        audit::append(conn, &admin_entry(origin, "admin_created", &new.login, role.as_str()))?;
+        access::admin_by_login(conn, &new.login)?.ok_or(diesel::result::Error::NotFound)
+    })
+    .map_err(|e| match e {
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _) => taken(),
+        e => AdminsError::Db(e),
+    })?;
     Ok(to_dto(&row))
 }
 
@@ -157,7 +155,7 @@ pub fn set_password(
     origin: &Origin,
 ) -> Result<(), AdminsError> {
     let hash = hashed(new_password)?;
-    conn.transaction(|conn| {
+    confreports_store::conn::write_transaction(conn, |conn| {
         let admin = access::admin_by_login(conn, login)?.ok_or_else(|| AdminsError::NotFound(login.to_owned()))?;
         access::set_password(conn, login, &hash, to_db_time(Utc::now()))?;
         access::delete_sessions_of(conn, admin.id)?;
@@ -171,7 +169,7 @@ pub fn set_password(
 /// Unlocks an account locked after wrong passwords; records an `unlock` event when it was
 /// locked. Returns whether it was.
 pub fn unlock(conn: &mut DbConnection, login: &str, origin: &Origin) -> Result<bool, AdminsError> {
-    conn.transaction(|conn| {
+    confreports_store::conn::write_transaction(conn, |conn| {
         let admin = access::admin_by_login(conn, login)?.ok_or_else(|| AdminsError::NotFound(login.to_owned()))?;
         let unlocked = access::unlock_admin(conn, login)?;
         if unlocked {
@@ -197,7 +195,7 @@ pub fn delete_admin(
     if acting_login == Some(login) {
         return Err(AdminsError::Conflict("you cannot delete your own account; ask another sysadmin to do it".into()));
     }
-    conn.transaction(|conn| {
+    confreports_store::conn::write_transaction(conn, |conn| {
         let admin = access::admin_by_login(conn, login)?.ok_or_else(|| AdminsError::NotFound(login.to_owned()))?;
         if admin.role == Role::Sysadmin.as_str() && access::sysadmin_count(conn)? <= 1 {
             return Err(AdminsError::Conflict(format!(

@@ -15,7 +15,6 @@ use confreports_store::events::{self, NewEvent};
 use confreports_store::report::{from_db_time, to_db_time};
 use confreports_store::{Actor, DbConnection};
 use confreports_types::{EventType, FieldError, NewOAuthApp, OAuthApp, OAuthAppSecret, Problem, Scope};
-use diesel::Connection as _;
 use subtle::ConstantTimeEq as _;
 
 use crate::auth::{Principal, random_token, sha256_b64};
@@ -218,7 +217,7 @@ pub fn list(conn: &mut DbConnection) -> Result<Vec<OAuthApp>, AppsError> {
 pub fn create(conn: &mut DbConnection, new: &NewOAuthApp, origin: &Origin) -> Result<OAuthAppSecret, AppsError> {
     let (name, scopes) = validate(new)?;
     let secret = new_secret();
-    let row = conn.transaction(|conn| {
+    let row = confreports_store::conn::write_transaction(conn, |conn| {
         let row = access::create_app(
             conn,
             &new_client_id(),
@@ -244,7 +243,7 @@ pub fn create(conn: &mut DbConnection, new: &NewOAuthApp, origin: &Origin) -> Re
 /// once. Records a `deactivation` event when it was active; revoking a revoked application
 /// changes nothing.
 pub fn revoke(conn: &mut DbConnection, id: i64, origin: &Origin) -> Result<OAuthApp, AppsError> {
-    conn.transaction(|conn| {
+    confreports_store::conn::write_transaction(conn, |conn| {
         let row = access::app_by_id(conn, id)?.ok_or(AppsError::NotFound(id))?;
         if access::revoke_app(conn, id, to_db_time(Utc::now()))? {
             let description = format!(
@@ -263,7 +262,7 @@ pub fn revoke(conn: &mut DbConnection, id: i64, origin: &Origin) -> Result<OAuth
 /// keep working until they expire) and records a `status` event.
 pub fn rotate(conn: &mut DbConnection, id: i64, origin: &Origin) -> Result<OAuthAppSecret, AppsError> {
     let secret = new_secret();
-    conn.transaction(|conn| {
+    confreports_store::conn::write_transaction(conn, |conn| {
         let row = access::app_by_id(conn, id)?.ok_or(AppsError::NotFound(id))?;
         if !access::rotate_app_secret(conn, id, &hash_secret(&secret))? {
             return Err(AppsError::Revoked(id));

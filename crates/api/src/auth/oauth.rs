@@ -26,7 +26,6 @@ use confreports_store::audit;
 use confreports_store::events::{self, NewEvent};
 use confreports_store::report::to_db_time;
 use confreports_types::{EventType, Scope};
-use diesel::Connection as _;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -524,7 +523,7 @@ pub async fn revoke_token(state: web::Data<AppState>, req: HttpRequest, body: we
         let expires_at = chrono::DateTime::from_timestamp(claims.exp, 0).unwrap_or_else(Utc::now);
         let actor = app_actor(&req, &app);
         let done = db(&state, move |conn| {
-            conn.transaction(|conn| {
+            confreports_store::conn::write_transaction(conn, |conn| {
                 if access::is_token_revoked(conn, &claims.jti)? {
                     return Ok(());
                 }

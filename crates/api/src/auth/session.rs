@@ -10,7 +10,6 @@ use confreports_store::audit;
 use confreports_store::events::{self, NewEvent};
 use confreports_store::report::to_db_time;
 use confreports_types::{EventType, LoginRequest, Me, Preferences, Problem};
-use diesel::Connection as _;
 
 use crate::auth::{
     AdminPrincipal, Principal, SESSION_COOKIE, admin_principal, csrf_token_for, password, random_token, request_origin,
@@ -112,7 +111,7 @@ pub async fn sign_in(
         };
         let Some(row) = row else {
             password::verify_dummy(&password);
-            conn.transaction(|conn| {
+            confreports_store::conn::write_transaction(conn, |conn| {
                 events::insert(conn, &[failure_event(None, "unknown login")])?;
                 audit::append(conn, &failure_audit("unknown login"))
             })?;
@@ -121,14 +120,14 @@ pub async fn sign_in(
         let locked = row.locked_until.is_some_and(|until| until > now.naive_utc());
         let password_ok = password::verify(&password, &row.password_hash);
         if locked {
-            conn.transaction(|conn| {
+            confreports_store::conn::write_transaction(conn, |conn| {
                 events::insert(conn, &[failure_event(Some(&row), "account locked")])?;
                 audit::append(conn, &failure_audit("account locked"))
             })?;
             return Ok(Outcome::Wrong);
         }
         if !password_ok {
-            conn.transaction(|conn| {
+            confreports_store::conn::write_transaction(conn, |conn| {
                 let lock_until = to_db_time(now + Duration::minutes(settings.lock_minutes));
                 let now_locked =
                     access::record_failed_login(conn, row.id, to_db_time(now), settings.lock_after, lock_until)?;
@@ -151,7 +150,7 @@ pub async fn sign_in(
         }
         let token = random_token(32);
         let hash = sha256_b64(&token);
-        conn.transaction(|conn| {
+        confreports_store::conn::write_transaction(conn, |conn| {
             access::record_successful_login(conn, row.id)?;
             access::create_session(
                 conn,
@@ -225,7 +224,7 @@ pub async fn sign_out(state: web::Data<AppState>, req: HttpRequest, principal: P
     };
     let (ip, user_agent) = request_origin(&req);
     db(&state, move |conn| {
-        conn.transaction(|conn| {
+        confreports_store::conn::write_transaction(conn, |conn| {
             access::delete_session(conn, &admin.session_hash)?;
             let mut e = NewEvent::new(Utc::now(), EventType::Logout, true);
             e.user_id = Some(admin.login.clone());
@@ -307,7 +306,7 @@ pub async fn update_preferences(
         .with_target(format!("admin:{}", admin.login))
         .with_details(serde_json::to_value(&prefs).unwrap_or_default());
     db(&state, move |conn| {
-        conn.transaction(|conn| {
+        confreports_store::conn::write_transaction(conn, |conn| {
             access::set_preferences(
                 conn,
                 id,
@@ -329,7 +328,7 @@ pub async fn update_preferences(
 /// Records `unlock` events for accounts whose lock expired; run periodically.
 pub fn unlock_expired(conn: &mut confreports_store::DbConnection) -> diesel::QueryResult<usize> {
     let now = Utc::now();
-    conn.transaction(|conn| {
+    confreports_store::conn::write_transaction(conn, |conn| {
         let cleared = access::clear_expired_locks(conn, to_db_time(now))?;
         let evs: Vec<NewEvent> = cleared
             .iter()

@@ -3,12 +3,54 @@
 use serde_json::json;
 
 use crate::both_backends;
-use crate::support::{Caller, ROOT_LOGIN, app};
+use crate::support::{Caller, ROOT_LOGIN, app, app_token};
 
 const PASSWORD: &str = "a long enough password";
 const NEW_PASSWORD: &str = "another long password";
 
 both_backends! {
+    /// Deleting an administrator reads (the account, the number of sysadmins) before it
+    /// writes. On SQLite such a transaction, begun deferred, failed at once with "database is
+    /// locked" when an ingest batch committed in between: every transaction now takes the write
+    /// lock up front (`write_transaction`).
+    async fn deletions_that_read_first_commit_beside_concurrent_writers(db: TestDb) {
+        let app = app(&db).await;
+        let root = Caller::Admin(app.root.clone());
+        let (_, token) = app_token(&app, "concurrent-ingest", &["ingest"]).await;
+        let ingest = Caller::Bearer(token);
+        for i in 0..12 {
+            let created = app
+                .call_as(&root, "POST", "/api/v1/admins", Some(json!({"login": format!("temp{i}"), "role": "security", "password": PASSWORD})))
+                .await;
+            assert_eq!(created.status, 201, "{}", created.text());
+        }
+        let app = &app;
+        for round in 0..3 {
+            let deletes = (0..4).map(|k| {
+                let uri = format!("/api/v1/admins/temp{}", round * 4 + k);
+                let root = root.clone();
+                async move { app.call_as(&root, "DELETE", &uri, None).await }
+            });
+            let batches = (0..8).map(|w| {
+                let records: Vec<serde_json::Value> = (0..20)
+                    .map(|i| json!({"kind": "event", "id": format!("del-{round}-{w}-{i}"), "time": "2026-11-24T09:00:00Z", "type": "login", "user_id": "writer@corp.example"}))
+                    .collect();
+                let ingest = &ingest;
+                async move { app.call_as(ingest, "POST", "/api/v1/ingest", Some(json!(records))).await }
+            });
+            let (deleted, ingested) =
+                futures_util::future::join(futures_util::future::join_all(deletes), futures_util::future::join_all(batches)).await;
+            for res in deleted {
+                assert_eq!(res.status, 204, "round {round}: {}", res.text());
+            }
+            for res in ingested {
+                assert_eq!(res.status, 200, "round {round}: {}", res.text());
+            }
+        }
+        let left = app.call_as(&root, "GET", "/api/v1/admins", None).await.json();
+        assert_eq!(left.as_array().map(Vec::len), Some(1), "{left}");
+    }
+
     async fn sysadmins_create_list_reset_unlock_and_delete_admins(db: TestDb) {
         let app = app(&db).await;
         let root = Caller::Admin(app.root.clone());

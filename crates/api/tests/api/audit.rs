@@ -265,7 +265,7 @@ both_backends! {
         }
         assert_eq!(audit::count(&mut conn).expect("count"), 1);
         // Refused inside a transaction too, which then rolls back.
-        let failed: QueryResult<()> = conn.transaction(|c| {
+        let failed: QueryResult<()> = confreports_store::conn::write_transaction(&mut conn, |c| {
             audit::append(c, &Entry::system("retention_purge"))?;
             diesel::delete(audit_log::table.find(1)).execute(c)?;
             Ok(())
@@ -283,9 +283,12 @@ both_backends! {
                     for i in 0..25 {
                         let mut conn = pool.get().expect("connection");
                         let entry = Entry::system("retention_purge").with_details(json!({ "thread": t, "i": i }));
-                        // Half inside a transaction that wrote nothing before, half on their own.
+                        // Half inside a transaction of their own, half alone.
                         if i % 2 == 0 {
-                            conn.transaction(|c| audit::append(c, &entry).map(|_| ())).expect("append in a transaction");
+                            confreports_store::conn::write_transaction(&mut conn, |c| {
+                                audit::append(c, &entry).map(|_| ())
+                            })
+                            .expect("append in a transaction");
                         } else {
                             audit::append(&mut conn, &entry).expect("append");
                         }
