@@ -184,14 +184,14 @@ impl Measure for Search {
         }
 
         let mut plans = String::from(
-            "`q` is matched as `search LIKE '%word%'` on the folded `search` column, which decides; a \
-             trigram index narrows the rows it is tried on. PostgreSQL's planner uses the `pg_trgm` GIN \
-             index `events_search_trgm` for the `LIKE` itself (a bitmap of the rows holding every trigram \
-             of the word, then the newest 51 sorted out). SQLite asks its FTS5 trigram table `events_fts` \
-             for the rows holding the word's three rarest trigrams (each counted first, up to 20,000 \
-             rows), as `events.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ...)`, and \
-             walks those newest first. The plans below are of the `LIKE` as written here, without the \
-             FTS5 clause the server adds on SQLite.\n\n",
+            "`q` is matched on the folded `search` column. The server asks the database's trigram index \
+             only for the word's rarest trigrams (at most three, estimated from a sample of 4,096 rows' \
+             search texts kept per process: `store::search`), and checks the word on the rows they \
+             select: on PostgreSQL each trigram as its own `search LIKE '%tri%'` (the `pg_trgm` GIN \
+             index `events_search_trgm`) and the word with `strpos`; on SQLite as `events.id IN \
+             (SELECT rowid FROM events_fts WHERE events_fts MATCH '\"t1\" AND \"t2\"')` (the FTS5 \
+             trigram table) and the word with `LIKE`. The plans below are of the plain `LIKE` of the \
+             whole word, as one would write it in the database's own tool, without those clauses.\n\n",
         );
         plans.push_str(&explain(target.dataset, &mut conn, &pattern)?);
         out.note(format!("Query plans of the search measure on {backend}"), plans);
