@@ -21,6 +21,10 @@ const RSS_EVERY: Duration = Duration::from_millis(20);
 const BATCH: i64 = 2000;
 /// "Flat": the export may hold a few batches, not the selection.
 const MAX_EXTRA_RSS_MIB: f64 = 64.0;
+/// Goal of the ~10% export: the server's rows/s over `sqlite3 -csv`'s.
+const MIN_SPEED_VS_SQLITE3: f64 = 0.7;
+/// Goal of the ~10% export: the server's rows/s over `psql \copy`'s.
+const MIN_SPEED_VS_PSQL: f64 = 0.6;
 
 struct Case {
     label: String,
@@ -157,6 +161,19 @@ impl Measure for Export {
                 what(&format!("server time / {tool} time, median [min, max] of {}", ratios.len())),
                 format!("{} [{}, {}]", ratio(median(&ratios)), ratio(min(&ratios)), ratio(max(&ratios))),
             );
+            // The goal is on rows/s, the inverse of the time ratio, for the ~10% filter.
+            let speed: Vec<f64> = ratios.iter().map(|r| 1.0 / r).collect();
+            let label = what(&format!("server rows/s / {tool} rows/s, median [min, max] of {}", speed.len()));
+            let value = format!("{} [{}, {}]", ratio(median(&speed)), ratio(min(&speed)), ratio(max(&speed)));
+            if case.goal {
+                out.add(m, backend, label, value);
+            } else {
+                let goal = match target.dataset.backend {
+                    Backend::Sqlite => MIN_SPEED_VS_SQLITE3,
+                    Backend::Postgres => MIN_SPEED_VS_PSQL,
+                };
+                out.add_goal(m, backend, label, value, Goal::at_least(median(&speed), goal, ""));
+            }
             out.add(
                 m,
                 backend,
