@@ -348,24 +348,21 @@ diesel::define_sql_function! {
 /// The WHERE clause of the selection; list, count, export and delete all use this one.
 fn predicate(filter: &EventFilter, index: &SearchIndex) -> Predicate {
     let mut p = match index {
-        // The words are checked below, with what the index may serve kept apart.
-        SearchIndex::Trigrams(_) => {
-            let common = CommonFilter { words: Vec::new(), ..filter.common.clone() };
-            common_predicate!(events::time, events::search, &common)
-        }
-        SearchIndex::Fts5(_) => common_predicate!(events::time, events::search, &filter.common),
-    };
-    match index {
         SearchIndex::Trigrams(words) => {
+            // The words are checked here, with the trigrams the index serves kept apart.
+            let common = CommonFilter { words: Vec::new(), ..filter.common.clone() };
+            let mut p = common_predicate!(events::time, events::search, &common);
             for (word, trigrams) in words {
                 for t in trigrams {
                     p = Box::new(p.and(events::search.like(report::containing(t)).escape('\\')));
                 }
                 p = Box::new(p.and(strpos(events::search, word.clone()).gt(0)));
             }
+            p
         }
         SearchIndex::Fts5(queries) => {
-            // The trigram index narrows the rows to its candidates; the LIKE above decides.
+            let mut p = common_predicate!(events::time, events::search, &filter.common);
+            // The trigram index narrows the rows to its candidates; the words' LIKE decides.
             for query in queries {
                 let candidates = diesel::dsl::sql::<diesel::sql_types::Bool>(
                     "events.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ",
@@ -374,8 +371,9 @@ fn predicate(filter: &EventFilter, index: &SearchIndex) -> Predicate {
                 .sql(")");
                 p = Box::new(p.and(candidates));
             }
+            p
         }
-    }
+    };
     if let [one] = filter.types.as_slice()
         && let Some(is) = crate::report::IsKeyword::new(events::event_type, one.as_str())
     {
