@@ -225,6 +225,12 @@ pub fn ratio(x: f64) -> String {
     format!("{x:.2}")
 }
 
+/// Ratios as `median [min, max]`.
+pub fn spread(ratios: &[f64]) -> String {
+    use crate::stats::{max, median, min};
+    format!("{} [{}, {}]", ratio(median(ratios)), ratio(min(ratios)), ratio(max(ratios)))
+}
+
 pub fn mib(bytes: f64) -> String {
     format!("{:.1} MiB", bytes / (1024.0 * 1024.0))
 }
@@ -236,6 +242,11 @@ pub fn rate(rows_per_sec: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ratios_print_as_median_min_and_max() {
+        assert_eq!(spread(&[1.0, 0.5, 2.0, 0.75, 1.5]), "1.00 [0.50, 2.00]");
+    }
 
     #[test]
     fn table_and_markdown_hold_every_figure_and_verdict() {

@@ -21,9 +21,9 @@ use diesel::connection::SimpleConnection as _;
 
 use super::{Measure, Options, type_counts};
 use crate::dataset::{self, Backend, Dataset};
-use crate::results::{Results, ms, ratio};
+use crate::results::{Results, ms, spread};
 use crate::server::{self, Server};
-use crate::stats::{max, median, min};
+use crate::stats::median;
 use crate::{auth, log};
 
 pub struct Delete;
@@ -270,7 +270,7 @@ impl Measure for Delete {
             m,
             name,
             what(&format!("server time / {tool} time, median [min, max] of {}", ratios.len())),
-            format!("{} [{}, {}]", ratio(median(&ratios)), ratio(min(&ratios)), ratio(max(&ratios))),
+            spread(&ratios),
         );
         out.note(
             format!("Delete on {name}"),

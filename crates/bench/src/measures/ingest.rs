@@ -31,9 +31,9 @@ use diesel::prelude::*;
 use super::{Measure, Options, Target};
 use crate::dataset::{self, Backend};
 use crate::generator::Generator;
-use crate::results::{Goal, Results, rate, ratio};
+use crate::results::{Goal, Results, rate, spread};
 use crate::server::Server;
-use crate::stats::{max, median, min};
+use crate::stats::median;
 
 pub struct Ingest;
 
@@ -141,7 +141,7 @@ impl Measure for Ingest {
             m,
             name,
             what(&format!("server rows/s / {tool} rows/s, median [min, max] of {}", ratios.len())),
-            format!("{} [{}, {}]", ratio(r), ratio(min(&ratios)), ratio(max(&ratios))),
+            spread(&ratios),
             Goal::at_least(r, goal, ""),
         );
         Ok(())

@@ -24,8 +24,8 @@ use diesel::prelude::*;
 use rand::{Rng as _, SeedableRng as _};
 
 use super::{Measure, Target};
-use crate::results::{Goal, Results, ms, ratio};
-use crate::stats::{max, median, min, percentile};
+use crate::results::{Goal, Results, ms, ratio, spread};
+use crate::stats::{median, percentile};
 
 pub struct Range;
 
@@ -349,7 +349,7 @@ impl Measure for Range {
             m,
             backend,
             what(&format!("full GET throughput server / nginx, median [min, max] of {}", ratios.len())),
-            format!("{} [{}, {}]", ratio(r), ratio(min(&ratios)), ratio(max(&ratios))),
+            spread(&ratios),
             Goal::at_least(r, MIN_RATIO, ""),
         );
         let (s50, n50) = (median(&s_ranges), median(&n_ranges));

@@ -21,8 +21,8 @@ use confreports_types::{Event, Page};
 
 use super::{Measure, Target, type_with_share};
 use crate::dataset::Backend;
-use crate::results::{Goal, Results, ms, ratio};
-use crate::stats::{max, median, min};
+use crate::results::{Goal, Results, ms, spread};
+use crate::stats::median;
 
 pub struct Throughput;
 
@@ -291,7 +291,7 @@ impl Measure for Throughput {
                 let r = median(ratios);
                 let figure =
                     what(&format!("server req/s / pgbench -M {mode} tps, median [min, max] of {}", ratios.len()));
-                let value = format!("{} [{}, {}]", ratio(r), ratio(min(ratios)), ratio(max(ratios)));
+                let value = spread(ratios);
                 if *mode == MODES[0] {
                     out.add_goal(m, backend, figure, value, Goal::at_least(r, MIN_RATIO, ""));
                 } else {
