@@ -5,12 +5,12 @@ use chrono_tz::Tz;
 use confreports_store::events::{EventFilter, EventsReport};
 use confreports_store::report::CommonFilter;
 use confreports_types::{
-    Count, DeleteParams, Deleted, Event, EventFilterParams, EventType, EventTypeInfo, ExportParams, Page, PageParams,
-    Problem, RangeParams,
+    Count, DeleteParams, Deleted, Event, EventFilterParams, EventSort, EventType, EventTypeInfo, ExportParams, Page,
+    PageParams, Problem, RangeParams, Sort,
 };
 
 use crate::auth::Principal;
-use crate::csv_export::Row;
+use crate::csv_export::{Cell, CopySource, Row};
 use crate::error::{ApiResult, or_not_found, path_id};
 use crate::report::{self, ApiReport, db};
 use crate::state::AppState;
@@ -57,6 +57,16 @@ impl ApiReport for EventsReport {
         "details",
     ];
 
+    fn copy_source(
+        conn: &mut confreports_store::DbConnection,
+        filter: &EventFilter,
+        sort: Sort<EventSort>,
+    ) -> diesel::QueryResult<Option<CopySource>> {
+        let columns: Vec<&str> = COPY_COLUMNS.iter().map(|(name, _)| *name).collect();
+        let select = confreports_store::events::copy_select(conn, filter, sort, &columns.join(", "))?;
+        Ok(select.map(|select| CopySource { select, cells: &COPY_CELLS }))
+    }
+
     fn csv_row(e: &Event, _tz: Tz, row: &mut Row) {
         row.plain(e.id);
         row.time(Some(e.time));
@@ -80,6 +90,42 @@ impl ApiReport for EventsReport {
         row.text(e.details.as_ref().map(|d| d.to_string()).as_deref());
     }
 }
+
+/// The stored columns of [`EventsReport::csv_row`]'s cells, in its order, and how each is
+/// written.
+const COPY_COLUMNS: [(&str, Cell); 20] = [
+    ("id", Cell::Plain),
+    ("time", Cell::Time),
+    ("type", Cell::Plain),
+    ("success", Cell::Boolean),
+    ("user_id", Cell::Text),
+    ("display_name", Cell::Text),
+    ("ip", Cell::Text),
+    ("entered_login", Cell::Text),
+    ("real_user_id", Cell::Text),
+    ("endpoint_id", Cell::Text),
+    ("app_name", Cell::Text),
+    ("auth_method", Cell::Text),
+    ("user_rights", Cell::Text),
+    ("previous_status", Cell::Plain),
+    ("new_status", Cell::Plain),
+    ("description", Cell::Text),
+    ("admin_type", Cell::Text),
+    ("user_agent", Cell::Text),
+    ("users", Cell::TextList),
+    // Stored as serde_json writes a value: what the rows path writes again.
+    ("details", Cell::Text),
+];
+
+const COPY_CELLS: [Cell; 20] = {
+    let mut cells = [Cell::Plain; 20];
+    let mut i = 0;
+    while i < cells.len() {
+        cells[i] = COPY_COLUMNS[i].1;
+        i += 1;
+    }
+    cells
+};
 
 /// List events
 ///

@@ -36,6 +36,17 @@ pub trait ApiReport: Report<Item: Serialize> {
 
     /// One export row; times in `tz`.
     fn csv_row(item: &Self::Item, tz: Tz, row: &mut csv_export::Row);
+
+    /// The export as one statement for PostgreSQL's `COPY` ([`csv_export::CopySource`]); `None`
+    /// (the default, and on SQLite): the rows are read in keyset batches and formatted by
+    /// [`csv_row`](Self::csv_row).
+    fn copy_source(
+        _conn: &mut confreports_store::DbConnection,
+        _filter: &Self::Filter,
+        _sort: Sort<Self::Sort>,
+    ) -> diesel::QueryResult<Option<csv_export::CopySource>> {
+        Ok(None)
+    }
 }
 
 /// A report's filter as parsed from a request, with what else the request said about it.
@@ -175,7 +186,7 @@ pub async fn export<R: ApiReport>(
         .with_target(R::NAME)
         .with_details(serde_json::json!({ "report": R::NAME, "filter": &parsed.filter }));
     db(&state, move |conn| Ok(audit::append(conn, &entry)?)).await?;
-    Ok(csv_export::stream::<R>(state.pool.clone(), parsed.filter, sort, format, slot))
+    Ok(csv_export::stream::<R>(state.pool.clone(), state.db_url.clone(), parsed.filter, sort, format, slot))
 }
 
 /// `DELETE /<report>`: deletes what the filter selects and logs it, in one transaction.

@@ -11,6 +11,8 @@ use crate::auth::Auth;
 #[derive(Clone)]
 pub struct AppState {
     pub pool: Pool,
+    /// The database the pool connects to: an export on PostgreSQL opens a connection of its own.
+    pub db_url: confreports_store::DbUrl,
     pub auth: Arc<Auth>,
     /// The built web app (index.html, app.js, app_bg.wasm); `None` serves the API only.
     pub web_dir: Option<PathBuf>,

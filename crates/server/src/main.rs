@@ -366,6 +366,7 @@ fn serve(
     };
     let state = AppState {
         pool,
+        db_url: confreports_store::DbUrl::parse(database_url).context("the database URL")?,
         web_dir,
         files_dir: Some(files_dir),
         recordings_dir: Some(recordings_dir),

@@ -397,6 +397,74 @@ fn predicate(filter: &EventFilter, index: &SearchIndex) -> Predicate {
     p
 }
 
+/// The export of `filter` in `sort` order as one `SELECT` of `columns` (SQL over the events
+/// table's columns), every value written in as a literal, for PostgreSQL to turn into CSV
+/// itself ([`crate::copy`]). `None` on SQLite, and when a value cannot be a literal (the
+/// rows are then read and formatted by the caller).
+pub fn copy_select(
+    conn: &mut DbConnection,
+    filter: &EventFilter,
+    sort: Sort<EventSort>,
+    columns: &str,
+) -> QueryResult<Option<String>> {
+    if !matches!(conn, DbConnection::Postgres(_)) {
+        return Ok(None);
+    }
+    let index = SearchIndex::of(conn, filter)?;
+    let column = match sort.field {
+        EventSort::Time => "time",
+        EventSort::Type => "type",
+        EventSort::UserId => "user_id",
+        EventSort::Ip => "ip",
+    };
+    let direction = match sort.direction {
+        confreports_types::Direction::Asc => "ASC",
+        confreports_types::Direction::Desc => "DESC",
+    };
+    Ok(copy_where(filter, &index)
+        .map(|w| format!("SELECT {columns} FROM events WHERE {w} ORDER BY {column} {direction}, id {direction}")))
+}
+
+/// [`predicate`] as SQL text with its values as literals (PostgreSQL's side of it: the search
+/// words by their trigrams and `strpos`). Kept in step with it by the API test that compares
+/// the exports of both databases.
+fn copy_where(filter: &EventFilter, index: &SearchIndex) -> Option<String> {
+    use crate::copy::literal;
+    let time = |t: DateTime<Utc>| literal(&to_db_time(t).format("%Y-%m-%d %H:%M:%S%.6f").to_string());
+    let mut conditions = vec!["TRUE".to_owned()];
+    if let Some(from) = filter.common.from {
+        conditions.push(format!("time >= CAST({} AS timestamp)", time(from)?));
+    }
+    if let Some(to) = filter.common.to {
+        conditions.push(format!("time < CAST({} AS timestamp)", time(to)?));
+    }
+    let SearchIndex::Trigrams(words) = index else { return None };
+    for (word, trigrams) in words {
+        for t in trigrams {
+            conditions.push(format!("search LIKE {} ESCAPE E'\\\\'", literal(&report::containing(t))?));
+        }
+        conditions.push(format!("strpos(search, {}) > 0", literal(word)?));
+    }
+    let types: Vec<&str> = filter.types.iter().map(|t| t.as_str()).collect();
+    for (column, values) in [
+        ("type", types),
+        ("user_id", filter.users.iter().map(String::as_str).collect()),
+        ("ip", filter.ips.iter().map(String::as_str).collect()),
+        ("endpoint_id", filter.endpoints.iter().map(String::as_str).collect()),
+    ] {
+        // `=` for one value, as `any_of!` writes it (the plan differs).
+        match values.as_slice() {
+            [] => {}
+            [one] => conditions.push(format!("{column} = {}", literal(one)?)),
+            many => conditions.push(format!("{column} IN {}", crate::copy::literal_list(many.iter().copied())?)),
+        }
+    }
+    if let Some(success) = filter.success {
+        conditions.push(format!("success = {success}"));
+    }
+    Some(conditions.join(" AND "))
+}
+
 pub struct EventsReport;
 
 impl Report for EventsReport {
@@ -458,8 +526,7 @@ impl Report for EventsReport {
 
     fn delete(conn: &mut DbConnection, filter: &EventFilter) -> QueryResult<usize> {
         let index = SearchIndex::of(conn, filter)?;
-        let removal = rollups::Removal::measure(conn, || predicate(filter, &index))?;
-        let deleted = diesel::delete(events::table.filter(predicate(filter, &index))).execute(conn)?;
+        let (deleted, removal) = rollups::Removal::delete(conn, || predicate(filter, &index))?;
         removal.apply(conn)?;
         Ok(deleted)
     }

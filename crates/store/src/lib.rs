@@ -11,6 +11,7 @@ pub mod calls;
 pub mod chat;
 pub mod config_changes;
 pub mod conn;
+pub mod copy;
 pub mod dashboard;
 pub mod demo;
 pub mod endpoints;

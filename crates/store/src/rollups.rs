@@ -187,8 +187,8 @@ fn merge_activity<'a>(conn: &mut DbConnection, rows: impl Iterator<Item = Activi
         )))
 }
 
-/// What a delete of events takes out of the rollups: measured before the delete (from the rows
-/// about to go), applied after it.
+/// What a delete of events takes out of the rollups, measured from the rows that go and
+/// applied after the delete, in its transaction.
 #[derive(Debug, Default)]
 pub struct Removal {
     counts: Vec<(i64, String, i64)>,
@@ -197,16 +197,59 @@ pub struct Removal {
 }
 
 impl Removal {
-    /// Measures the delete of the events `selection` selects (called once per query).
-    pub fn measure(conn: &mut DbConnection, selection: impl Fn() -> Predicate<events::table>) -> QueryResult<Self> {
+    /// Deletes the events `selection` selects (it is called once per query) and returns how
+    /// many went, with what the rollups lose.
+    ///
+    /// PostgreSQL reads the selection once: the `DELETE` returns its rows into a CTE, which
+    /// the same statement counts per quarter hour and type and reduces to the active users
+    /// per day (the rollups' rule, [`active_rows`], over the CTE). SQLite has no `DELETE` in
+    /// a CTE, and would hold every returned row in memory before the first came out: it reads
+    /// the selection for the counts first, then deletes.
+    pub fn delete(
+        conn: &mut DbConnection,
+        selection: impl Fn() -> Predicate<events::table>,
+    ) -> QueryResult<(usize, Self)> {
         let sql_of = Dialect::of(conn);
-        let bucket = sql_of.floor_div(BUCKET_SECS);
+        let (bucket, day) = (sql_of.floor_div(BUCKET_SECS), sql_of.floor_div(DAY_SECS));
+        if sql_of == Dialect::Sqlite {
+            let removal = Self::measure(conn, &selection, &bucket, &day)?;
+            let deleted = diesel::delete(events::table.filter(selection())).execute(conn)?;
+            return Ok((deleted, removal));
+        }
+        let rows = DeleteCounted {
+            delete: diesel::delete(events::table.filter(selection())),
+            bucket,
+            day,
+            active: active_rows(),
+        }
+        .load::<(i64, Option<String>, Option<i64>, Option<String>)>(conn)?;
+        let mut removal = Removal::default();
+        let mut deleted = 0;
+        for row in rows {
+            match row {
+                (bucket, Some(event_type), Some(n), _) => {
+                    deleted += usize::try_from(n).unwrap_or(0);
+                    removal.counts.push((bucket, event_type, n));
+                }
+                (day, _, _, Some(user)) => removal.activity.entry(day).or_default().push(user),
+                _ => {}
+            }
+        }
+        Ok((deleted, removal))
+    }
+
+    /// What the rollups lose when the events `selection` selects go, read before the delete.
+    fn measure(
+        conn: &mut DbConnection,
+        selection: impl Fn() -> Predicate<events::table>,
+        bucket: &str,
+        day: &str,
+    ) -> QueryResult<Self> {
         let counts = events::table
             .filter(selection())
             .select(sql::<(BigInt, Text, BigInt)>(&format!("{bucket}, type, COUNT(*)")))
             .group_by(sql::<BigInt>("1, 2"))
             .load::<(i64, String, i64)>(conn)?;
-        let day = sql_of.floor_div(DAY_SECS);
         let pairs = events::table
             .filter(selection())
             .filter(active_rows())
@@ -279,6 +322,59 @@ impl Removal {
 }
 
 /// The events that make their user active.
+/// PostgreSQL's one-pass delete of [`Removal::delete`]:
+///
+/// ```sql
+/// WITH gone AS (DELETE FROM events WHERE … RETURNING time, type, success, user_id, admin_type)
+/// SELECT <bucket>, type, COUNT(*), NULL FROM gone GROUP BY 1, 2
+/// UNION ALL
+/// SELECT DISTINCT <day>, NULL, NULL, user_id FROM gone AS events WHERE <active_rows()>
+/// ```
+///
+/// (each `NULL` cast to its column's type; a `DISTINCT` would make an untyped one text). A row with a type is a (quarter hour, type, count); a row with a user is a (day, user) whose
+/// activity that day loses something. `gone` is named `events` in the second part so that
+/// [`active_rows`], written over the events table's columns, reads it.
+struct DeleteCounted<D> {
+    delete: D,
+    bucket: String,
+    day: String,
+    active: Predicate<events::table>,
+}
+
+impl<D> diesel::query_builder::Query for DeleteCounted<D> {
+    type SqlType = (
+        BigInt,
+        diesel::sql_types::Nullable<Text>,
+        diesel::sql_types::Nullable<BigInt>,
+        diesel::sql_types::Nullable<Text>,
+    );
+}
+
+impl<D> diesel::query_builder::QueryId for DeleteCounted<D> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<D> RunQueryDsl<DbConnection> for DeleteCounted<D> {}
+
+impl<D> diesel::query_builder::QueryFragment<crate::MultiBackend> for DeleteCounted<D>
+where
+    D: diesel::query_builder::QueryFragment<crate::MultiBackend>,
+{
+    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, crate::MultiBackend>) -> QueryResult<()> {
+        out.unsafe_to_cache_prepared();
+        out.push_sql("WITH gone AS (");
+        self.delete.walk_ast(out.reborrow())?;
+        out.push_sql(" RETURNING time, type, success, user_id, admin_type) SELECT ");
+        out.push_sql(&self.bucket);
+        out.push_sql(", type, COUNT(*), CAST(NULL AS text) FROM gone GROUP BY 1, 2 UNION ALL SELECT DISTINCT ");
+        out.push_sql(&self.day);
+        out.push_sql(", CAST(NULL AS text), CAST(NULL AS bigint), user_id FROM gone AS events WHERE ");
+        self.active.walk_ast(out.reborrow())?;
+        Ok(())
+    }
+}
+
 fn active_rows() -> Predicate<events::table> {
     let types: Vec<&'static str> = ACTIVE_USER_EVENTS.iter().map(|t| t.as_str()).collect();
     Box::new(

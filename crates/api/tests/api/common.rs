@@ -16,6 +16,8 @@ pub enum Backend {
 
 pub struct TestDb {
     pub pool: Option<Pool>,
+    /// What the pool connects to.
+    pub url: DbUrl,
     cleanup: Cleanup,
 }
 
@@ -46,8 +48,10 @@ impl TestDb {
             Backend::Sqlite => {
                 let dir = std::env::temp_dir().join(format!("confreports-test-{tag}"));
                 std::fs::create_dir_all(&dir).expect("temp dir");
-                let pool = open_pool(&format!("sqlite://{}", dir.join("test.db").display()), 4).expect("sqlite pool");
-                Some(TestDb { pool: Some(pool), cleanup: Cleanup::File(tempdir::Dir(dir)) })
+                let url = format!("sqlite://{}", dir.join("test.db").display());
+                let pool = open_pool(&url, 4).expect("sqlite pool");
+                let url = DbUrl::parse(&url).expect("SQLite URL");
+                Some(TestDb { pool: Some(pool), url, cleanup: Cleanup::File(tempdir::Dir(dir)) })
             }
             Backend::Postgres => {
                 let admin_url = std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())?;
@@ -60,7 +64,8 @@ impl TestDb {
                 let mut url = url::Url::parse(&admin_url).expect("TEST_DATABASE_URL is a URL");
                 url.set_path(&name);
                 let pool = open_pool(url.as_str(), 4).expect("postgres pool");
-                Some(TestDb { pool: Some(pool), cleanup: Cleanup::Postgres { admin_url, name } })
+                let url = DbUrl::parse(url.as_str()).expect("PostgreSQL URL");
+                Some(TestDb { pool: Some(pool), url, cleanup: Cleanup::Postgres { admin_url, name } })
             }
         }
     }
@@ -95,6 +100,23 @@ impl TestDb {
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
         panic!("the connections to {name} are still open 5 s after pg_terminate_backend");
+    }
+}
+
+impl TestDb {
+    /// On PostgreSQL, how many sessions have been opened to the test database so far
+    /// (`pg_stat_database.sessions`, counted as they start; read afresh each call).
+    pub fn sessions_opened(&self) -> Option<i64> {
+        let Cleanup::Postgres { admin_url, name } = &self.cleanup else { return None };
+        #[derive(diesel::QueryableByName)]
+        struct Sessions {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        use diesel::RunQueryDsl as _;
+        let mut admin = DbUrl::parse(admin_url).and_then(|u| u.connect()).expect("connect to TEST_DATABASE_URL");
+        let query = format!("SELECT sessions AS n FROM pg_stat_database WHERE datname = '{name}'");
+        Some(diesel::sql_query(query).get_result::<Sessions>(&mut admin).expect("pg_stat_database").n)
     }
 }
 

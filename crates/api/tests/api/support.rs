@@ -127,6 +127,7 @@ pub async fn app_with_limits(db: &TestDb, settings: AuthSettings, limits: confre
     let pool = db.pool();
     let state = AppState {
         pool: pool.clone(),
+        db_url: db.url.clone(),
         web_dir: None,
         files_dir: Some(keys.join("files")),
         recordings_dir: Some(keys.join("recordings")),

@@ -176,7 +176,7 @@ impl Measure for Depth {
             self.run_case(target, &mut conn, case, out)?;
             let Some(pages) = case.pages(&mut conn)? else { continue };
             for (page, after) in [(1, None), (pages.deep, Some(pages.key))] {
-                let query = ListQuery { types: &case.types, after, limit: LIMIT + 1 };
+                let query = ListQuery { types: &case.types, after, limit: Some(LIMIT + 1) };
                 let plan = query.explain(target.dataset, &mut conn)?;
                 plans.push_str(&format!("{}, page {page}:\n\n{plan}\n", case.label()));
             }

@@ -17,7 +17,8 @@ use crate::tools::{self, Streamed};
 pub struct Export;
 
 const RSS_EVERY: Duration = Duration::from_millis(20);
-/// Rows the server reads per query while exporting (`BATCH` in the API's csv_export).
+/// Rows the server reads per query while exporting from SQLite (`BATCH` in the API's
+/// csv_export; on PostgreSQL it reads one `COPY`).
 const BATCH: i64 = 2000;
 /// "Flat": the export may hold a few batches, not the selection.
 const MAX_EXTRA_RSS_MIB: f64 = 64.0;
@@ -129,12 +130,24 @@ impl Measure for Export {
         let mut conn = target.dataset.connect()?;
         let mut plans = String::new();
         for case in &cases {
-            let middle = plans::row_at(&mut conn, &case.types, case.rows as i64 / 2)?;
-            let query = plans::ListQuery { types: &case.types, after: Some(middle), limit: BATCH + 1 };
+            // PostgreSQL's export is one `COPY` of the whole selection; SQLite's, keyset batches.
+            let (query, what) = match target.dataset.backend {
+                Backend::Postgres => (
+                    plans::ListQuery { types: &case.types, after: None, limit: None },
+                    "the selection, as COPY reads it",
+                ),
+                Backend::Sqlite => {
+                    let middle = plans::row_at(&mut conn, &case.types, case.rows as i64 / 2)?;
+                    (
+                        plans::ListQuery { types: &case.types, after: Some(middle), limit: Some(BATCH + 1) },
+                        "the batch half-way",
+                    )
+                }
+            };
             let plan = query.explain(target.dataset, &mut conn)?;
-            plans.push_str(&format!("{}, the batch half-way:\n\n{plan}\n", case.label));
+            plans.push_str(&format!("{}, {what}:\n\n{plan}\n", case.label));
         }
-        out.note(format!("Query plans of the export batches on {backend}"), plans);
+        out.note(format!("Query plans of the exports on {backend}"), plans);
         let idle = target.server.rss_bytes()? as f64;
         let m = self.name();
         out.add(m, backend, "server RSS before exporting", mib(idle));

@@ -23,8 +23,8 @@ pub struct ListQuery<'a> {
     pub types: &'a [String],
     /// `(time, id)` of the row the page starts after.
     pub after: Option<(NaiveDateTime, i64)>,
-    /// The LIMIT as sent: the page size plus one.
-    pub limit: i64,
+    /// The LIMIT as sent: the page size plus one; `None` for the whole selection.
+    pub limit: Option<i64>,
 }
 
 /// `(time, id)` of the row at `offset` in `-time` order of the selection of `types`.
@@ -66,7 +66,10 @@ impl ListQuery<'_> {
             let (k1, k2, id) = (next(), next(), next());
             sql.push_str(&format!(" AND time <= {k1} AND (time, id) < ({k2}, {id})"));
         }
-        sql.push_str(&format!(" ORDER BY time DESC, id DESC LIMIT {}", self.limit));
+        sql.push_str(" ORDER BY time DESC, id DESC");
+        if let Some(limit) = self.limit {
+            sql.push_str(&format!(" LIMIT {limit}"));
+        }
         sql
     }
 
