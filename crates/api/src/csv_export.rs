@@ -186,7 +186,7 @@ enum Copied {
 /// query per batch, no rows decoded through the ORM. The `COPY` runs on a connection opened
 /// for it and closed after it: a client that goes away leaves it half read, and closing it is
 /// how PostgreSQL learns to stop (a pooled connection would be left in the middle of the
-/// `COPY`).
+/// `COPY`). When that connection cannot be opened, the export goes through the pool as on SQLite.
 fn copy_stream<R: ApiReport>(
     pool: &Pool,
     db_url: &DbUrl,
@@ -203,8 +203,14 @@ fn copy_stream<R: ApiReport>(
         R::copy_source(&mut conn, filter, sort).map_err(std::io::Error::other)?
     };
     let Some(source) = source else { return Ok(Copied::Unavailable) };
-    let confreports_store::DbConnection::Postgres(mut conn) = db_url.connect().map_err(std::io::Error::other)? else {
-        return Ok(Copied::Unavailable);
+    // A server at its `max_connections` still gets the export, through the pool.
+    let mut conn = match db_url.connect() {
+        Ok(confreports_store::DbConnection::Postgres(conn)) => conn,
+        Ok(confreports_store::DbConnection::Sqlite(_)) => return Ok(Copied::Unavailable),
+        Err(e) => {
+            tracing::warn!(report = R::NAME, error = %e, "no connection for the export's COPY: rows read through the pool");
+            return Ok(Copied::Unavailable);
+        }
     };
     // Timestamps as `Cell::Time` reads them, whatever the server's default.
     diesel::connection::SimpleConnection::batch_execute(&mut conn, "SET DateStyle = ISO")

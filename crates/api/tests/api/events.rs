@@ -530,3 +530,24 @@ async fn exports_are_the_same_csv_on_both_databases() {
     let opened = pg.sessions_opened().expect("PostgreSQL") - sessions_before;
     assert!(opened >= queries.len() as i64, "{opened} sessions opened for {} exports", queries.len());
 }
+
+/// When PostgreSQL refuses the export's own connection (here: nothing listens where it would
+/// connect; in production, `max_connections` reached), the export still comes whole, read
+/// through the pool.
+#[actix_web::test]
+async fn an_export_without_a_connection_of_its_own_is_read_through_the_pool() {
+    use crate::common::Backend;
+    let Some(mut pg) = TestDb::new(Backend::Postgres) else {
+        eprintln!("TEST_DATABASE_URL not set: an_export_without_a_connection_of_its_own_is_read_through_the_pool skipped");
+        return;
+    };
+    let evs = awkward_events();
+    events::insert(&mut pg.pool().get().expect("connection"), &evs).expect("insert");
+    pg.url = confreports_store::DbUrl::parse("postgres://postgres@127.0.0.1:9/closed").expect("URL");
+    let app = app(&pg).await;
+    let res = app.get("/api/v1/events/export?from=2020-01-01T00:00:00Z&to=2021-01-01T00:00:00Z&sort=time").await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let mut reader = csv::ReaderBuilder::new().from_reader(res.body.as_slice());
+    let ids: Vec<i64> = reader.records().map(|r| r.expect("record")[0].parse().expect("id")).collect();
+    assert_eq!(ids, (1..=evs.len() as i64).collect::<Vec<_>>(), "every seeded event, oldest first");
+}
