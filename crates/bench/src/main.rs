@@ -324,7 +324,8 @@ fn run() -> anyhow::Result<bool> {
     if args.replace_results {
         results.write_markdown(&results_path)?;
     } else {
-        results.write_markdown_keeping(&results_path, &ran)?;
+        let backends: Vec<&str> = args.backends.iter().map(|b| b.name()).collect();
+        results.write_markdown_keeping(&results_path, &ran, &backends)?;
     }
     log(&format!("results written to {}", results_path.display()));
     Ok(results.failures.is_empty())

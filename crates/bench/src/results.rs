@@ -161,11 +161,21 @@ impl Results {
         out
     }
 
-    /// Writes the Markdown, keeping from the file already at `path` the figures of measures not
-    /// in `ran`, and its notes whose titles this run does not write (with its machine section,
+    /// Writes the Markdown, keeping from the file already at `path` the figures of the measures
+    /// not in `ran` and of the backends not in `backends` (a run of one backend keeps the
+    /// other's), and its notes whose titles this run does not write (with its machine section,
     /// as a note, when figures are kept).
-    pub fn write_markdown_keeping(&self, path: &Path, ran: &[&str]) -> anyhow::Result<()> {
+    pub fn write_markdown_keeping(&self, path: &Path, ran: &[&str], backends: &[&str]) -> anyhow::Result<()> {
         let old = std::fs::read_to_string(path).unwrap_or_default();
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(path, self.markdown_keeping(&old, ran, backends))?;
+        Ok(())
+    }
+
+    /// [`Results::write_markdown_keeping`]'s Markdown, `old` being the file's.
+    fn markdown_keeping(&self, old: &str, ran: &[&str], backends: &[&str]) -> String {
         let mut kept = Vec::new();
         let mut kept_measures: Vec<String> = Vec::new();
         let mut notes: Vec<(String, String)> = Vec::new();
@@ -176,10 +186,16 @@ impl Results {
             match title {
                 "Figures" => {
                     for line in body.lines().filter(|l| l.starts_with("| ")).skip(1) {
-                        let measure = line[2..].split(" | ").next().unwrap_or("").trim().to_owned();
-                        if !ran.contains(&measure.as_str()) {
-                            if !kept_measures.contains(&measure) {
-                                kept_measures.push(measure);
+                        let mut cells = line[2..].split(" | ").map(str::trim);
+                        let (measure, backend) = (cells.next().unwrap_or(""), cells.next().unwrap_or(""));
+                        if !ran.contains(&measure) || !backends.contains(&backend) {
+                            let label = if ran.contains(&measure) {
+                                format!("{measure} on {backend}")
+                            } else {
+                                measure.to_owned()
+                            };
+                            if !kept_measures.contains(&label) {
+                                kept_measures.push(label);
                             }
                             kept.push(line.to_owned());
                         }
@@ -200,11 +216,7 @@ impl Results {
         {
             notes.push((format!("Machine of the earlier run (figures of {})", kept_measures.join(", ")), m));
         }
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        std::fs::write(path, self.markdown_with(&kept, &kept_measures, &notes))?;
-        Ok(())
+        self.markdown_with(&kept, &kept_measures, &notes)
     }
 
     pub fn write_markdown(&self, path: &Path) -> anyhow::Result<()> {
@@ -262,5 +274,21 @@ mod tests {
         assert!(md.contains("| depth | SQLite | p50 ratio | 1.70 | <= 1.5 | MISSED |"), "{md}");
         assert!(md.contains("## Plan"));
         assert!(md.contains("| cores | 2 |"));
+    }
+
+    #[test]
+    fn a_run_of_one_backend_keeps_the_other_backends_figures() {
+        let mut earlier = Results::default();
+        earlier.add("export", "SQLite", "rows/s", "1");
+        earlier.add("export", "PostgreSQL", "rows/s", "2");
+        earlier.add("depth", "PostgreSQL", "p50", "3");
+        let mut now = Results::default();
+        now.add("export", "PostgreSQL", "rows/s", "4");
+        let md = now.markdown_keeping(&earlier.markdown(), &["export"], &["PostgreSQL"]);
+        assert!(md.contains("| export | SQLite | rows/s | 1 |"), "{md}");
+        assert!(md.contains("| depth | PostgreSQL | p50 | 3 |"), "{md}");
+        assert!(md.contains("| export | PostgreSQL | rows/s | 4 |"), "{md}");
+        assert!(!md.contains("| export | PostgreSQL | rows/s | 2 |"), "{md}");
+        assert!(md.contains("The figures of export on SQLite, depth were kept"), "{md}");
     }
 }

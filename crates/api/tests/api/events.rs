@@ -538,7 +538,9 @@ async fn exports_are_the_same_csv_on_both_databases() {
 async fn an_export_without_a_connection_of_its_own_is_read_through_the_pool() {
     use crate::common::Backend;
     let Some(mut pg) = TestDb::new(Backend::Postgres) else {
-        eprintln!("TEST_DATABASE_URL not set: an_export_without_a_connection_of_its_own_is_read_through_the_pool skipped");
+        eprintln!(
+            "TEST_DATABASE_URL not set: an_export_without_a_connection_of_its_own_is_read_through_the_pool skipped"
+        );
         return;
     };
     let evs = awkward_events();
