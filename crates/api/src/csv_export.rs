@@ -102,12 +102,12 @@ impl Cell {
     }
 }
 
-/// What an export reads with `COPY`: `SELECT` of one column per cell, with its values written
-/// in (`COPY` takes no parameters), and how each column becomes a cell.
+/// What an export reads with `COPY`: `SELECT` of `columns`, with its values written in
+/// (`COPY` takes no parameters), and each column's name and how it becomes a cell.
 #[derive(Debug)]
 pub struct CopySource {
     pub select: String,
-    pub cells: &'static [Cell],
+    pub columns: &'static [(&'static str, Cell)],
 }
 
 /// A CSV writer appending to `out`.
@@ -219,12 +219,12 @@ fn copy_stream<R: ApiReport>(
     let mut records = csv::ReaderBuilder::new().has_headers(false).from_reader(copy);
     let mut record = csv::StringRecord::new();
     let mut out = writer(format, header::<R>(format)?);
-    let mut row = Row { cells: Vec::with_capacity(source.cells.len()), tz: Some(format.tz) };
+    let mut row = Row { cells: Vec::with_capacity(source.columns.len()), tz: Some(format.tz) };
     loop {
         let more = records.read_record(&mut record).map_err(std::io::Error::other)?;
         if more {
             row.cells.clear();
-            for (cell, value) in source.cells.iter().zip(record.iter()) {
+            for ((_, cell), value) in source.columns.iter().zip(record.iter()) {
                 cell.write(value, &mut row)?;
             }
             out.write_record(&row.cells)?;

@@ -62,9 +62,9 @@ impl ApiReport for EventsReport {
         filter: &EventFilter,
         sort: Sort<EventSort>,
     ) -> diesel::QueryResult<Option<CopySource>> {
-        let columns: Vec<&str> = COPY_COLUMNS.iter().map(|(name, _)| *name).collect();
-        let select = confreports_store::events::copy_select(conn, filter, sort, &columns.join(", "))?;
-        Ok(select.map(|select| CopySource { select, cells: &COPY_CELLS }))
+        let names: Vec<&str> = COPY_COLUMNS.iter().map(|(name, _)| *name).collect();
+        let select = confreports_store::events::copy_select(conn, filter, sort, &names.join(", "))?;
+        Ok(select.map(|select| CopySource { select, columns: &COPY_COLUMNS }))
     }
 
     fn csv_row(e: &Event, _tz: Tz, row: &mut Row) {
@@ -116,16 +116,6 @@ const COPY_COLUMNS: [(&str, Cell); 20] = [
     // Stored as serde_json writes a value: what the rows path writes again.
     ("details", Cell::Text),
 ];
-
-const COPY_CELLS: [Cell; 20] = {
-    let mut cells = [Cell::Plain; 20];
-    let mut i = 0;
-    while i < cells.len() {
-        cells[i] = COPY_COLUMNS[i].1;
-        i += 1;
-    }
-    cells
-};
 
 /// List events
 ///

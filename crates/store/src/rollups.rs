@@ -321,7 +321,6 @@ impl Removal {
     }
 }
 
-/// The events that make their user active.
 /// PostgreSQL's one-pass delete of [`Removal::delete`]:
 ///
 /// ```sql
@@ -331,7 +330,8 @@ impl Removal {
 /// SELECT DISTINCT <day>, NULL, NULL, user_id FROM gone AS events WHERE <active_rows()>
 /// ```
 ///
-/// (each `NULL` cast to its column's type; a `DISTINCT` would make an untyped one text). A row with a type is a (quarter hour, type, count); a row with a user is a (day, user) whose
+/// (each `NULL` cast to its column's type; a `DISTINCT` would make an untyped one text). A row
+/// with a type is a (quarter hour, type, count); a row with a user is a (day, user) whose
 /// activity that day loses something. `gone` is named `events` in the second part so that
 /// [`active_rows`], written over the events table's columns, reads it.
 struct DeleteCounted<D> {
@@ -375,6 +375,7 @@ where
     }
 }
 
+/// The events that make their user active.
 fn active_rows() -> Predicate<events::table> {
     let types: Vec<&'static str> = ACTIVE_USER_EVENTS.iter().map(|t| t.as_str()).collect();
     Box::new(
