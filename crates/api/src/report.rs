@@ -6,6 +6,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono_tz::Tz;
 use confreports_store::audit;
+use confreports_store::pg_async::ReadError;
 use confreports_store::report::{self, CommonFilter, Report, cursor_fits};
 use confreports_types::{
     Count, Cursor, DeleteParams, Deleted, ExportParams, Page, PageParams, Preferences, RangeParams, Sort, SortField,
@@ -121,15 +122,46 @@ pub async fn list<R: ApiReport>(
         }
     };
     let filter = parsed.filter;
+    let next_link = |next: Option<Cursor>| {
+        let next_cursor = next.map(|c| c.encode());
+        let mut res = HttpResponse::Ok();
+        if let Some(next) = &next_cursor {
+            let link = format!("<{}?{}>; rel=\"next\"", req.path(), pairs.with("cursor", next));
+            res.insert_header((header::LINK, link));
+        }
+        (res, next_cursor)
+    };
+    if let Some(page) = direct_page::<R>(&state, &filter, sort, after.as_ref(), i64::from(limit)).await? {
+        let (res, next_cursor) = next_link(page.next);
+        return Ok(page_json_body(res, &page.json, next_cursor.as_deref()));
+    }
     let (items, next) =
         db(&state, move |conn| Ok(report::page::<R>(conn, &filter, sort, after.as_ref(), i64::from(limit))?)).await?;
-    let next_cursor = next.map(|c| c.encode());
-    let mut res = HttpResponse::Ok();
-    if let Some(next) = &next_cursor {
-        let link = format!("<{}?{}>; rel=\"next\"", req.path(), pairs.with("cursor", next));
-        res.insert_header((header::LINK, link));
-    }
+    let (res, next_cursor) = next_link(next);
     Ok(json_body(res, &Page { items, next_cursor }))
+}
+
+/// The page read by PostgreSQL's asynchronous client on this worker, when the report and the
+/// filter are read that way ([`report::page_direct`]); `None`: read it through the pool, as
+/// also when that client cannot connect (logged).
+async fn direct_page<R: ApiReport>(
+    state: &AppState,
+    filter: &R::Filter,
+    sort: Sort<R::Sort>,
+    after: Option<&Cursor>,
+    limit: i64,
+) -> ApiResult<Option<report::ItemsJson>> {
+    let Some(reader) = &state.pg_reader else { return Ok(None) };
+    match report::page_direct::<R>(reader, filter, sort, after, limit).await {
+        Ok(page) => Ok(page),
+        Err(ReadError::Connect(e)) => {
+            // Logged as a warning where the connection failed, once per failure.
+            tracing::debug!("reading a page through the pool: {e}");
+            Ok(None)
+        }
+        Err(ReadError::Build(e)) => Err(e.into()),
+        Err(e @ (ReadError::Query(_) | ReadError::Json(_))) => Err(ApiError::Internal(e.to_string())),
+    }
 }
 
 /// Bytes reserved per item of a page before serializing it (an event is 400 to 700): one
@@ -141,6 +173,24 @@ fn json_body<T: Serialize>(mut res: actix_web::HttpResponseBuilder, page: &Page<
     let mut body = Vec::with_capacity(256 + page.items.len() * JSON_BYTES_PER_ITEM);
     match serde_json::to_writer(&mut body, page) {
         Ok(()) => res.insert_header(header::ContentType::json()).body(body),
+        Err(e) => actix_web::ResponseError::error_response(&ApiError::Internal(format!("serializing a page: {e}"))),
+    }
+}
+
+/// `res` with the JSON of a [`Page`] whose items are already JSON (`items`, an array): the bytes
+/// `serde_json` writes for a `Page` (the API test `pages_are_the_same_json_on_both_databases`
+/// compares them with SQLite's pages, written by [`json_body`]).
+fn page_json_body(res: actix_web::HttpResponseBuilder, items: &[u8], next_cursor: Option<&str>) -> HttpResponse {
+    let mut body = Vec::with_capacity(items.len() + 64);
+    body.extend_from_slice(b"{\"items\":");
+    body.extend_from_slice(items);
+    body.extend_from_slice(b",\"next_cursor\":");
+    match serde_json::to_writer(&mut body, &next_cursor) {
+        Ok(()) => {
+            body.push(b'}');
+            let mut res = res;
+            res.insert_header(header::ContentType::json()).body(body)
+        }
         Err(e) => actix_web::ResponseError::error_response(&ApiError::Internal(format!("serializing a page: {e}"))),
     }
 }

@@ -13,6 +13,9 @@ pub struct AppState {
     pub pool: Pool,
     /// The database the pool connects to: an export on PostgreSQL opens a connection of its own.
     pub db_url: confreports_store::DbUrl,
+    /// PostgreSQL's asynchronous client, for the pages read on the workers themselves
+    /// ([`confreports_store::pg_async`]); `None` on SQLite.
+    pub pg_reader: Option<confreports_store::pg_async::PgReader>,
     pub auth: Arc<Auth>,
     /// The built web app (index.html, app.js, app_bg.wasm); `None` serves the API only.
     pub web_dir: Option<PathBuf>,

@@ -337,6 +337,13 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
+/// Connections of a node's diesel pool to the database.
+const POOL_SIZE: u32 = 16;
+
+/// Connections each worker thread of a node keeps for the pages PostgreSQL's asynchronous
+/// client reads ([`confreports_store::pg_async`]); several queries share one under load.
+const READER_CONNECTIONS_PER_WORKER: usize = 4;
+
 /// How one node runs: its workers, limits and housekeeping.
 struct Tuning {
     workers: Option<usize>,
@@ -356,7 +363,7 @@ fn serve(
     let leadership = confreports_store::leader::Leadership::new(
         confreports_store::DbUrl::parse(database_url).context("the database URL")?,
     );
-    let pool = confreports_store::open_pool(database_url, 16).context("opening the database")?;
+    let pool = confreports_store::open_pool(database_url, POOL_SIZE).context("opening the database")?;
     admin::ensure_first_admin(&mut *pool.get()?)?;
     let web_dir = if web_dir.join("index.html").is_file() {
         Some(web_dir)
@@ -364,9 +371,11 @@ fn serve(
         tracing::warn!(dir = %web_dir.display(), "web app not built; serving the API only");
         None
     };
+    let db_url = confreports_store::DbUrl::parse(database_url).context("the database URL")?;
     let state = AppState {
         pool,
-        db_url: confreports_store::DbUrl::parse(database_url).context("the database URL")?,
+        db_url: db_url.clone(),
+        pg_reader: confreports_store::pg_async::PgReader::new(&db_url, READER_CONNECTIONS_PER_WORKER),
         web_dir,
         files_dir: Some(files_dir),
         recordings_dir: Some(recordings_dir),

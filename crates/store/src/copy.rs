@@ -3,7 +3,7 @@
 //! The rows never pass through the ORM: PostgreSQL formats them in C and the server forwards
 //! the bytes (an export read row by row spent most of its time decoding 20 columns per row and
 //! formatting them again). `COPY` takes no bound parameters, so the `SELECT` is plain SQL text:
-//! every value a caller gave goes in through [`literal`].
+//! every value a caller gave goes in as a literal ([`crate::sql_text::Literals`]).
 
 use std::cell::RefCell;
 use std::io::BufRead;
@@ -49,45 +49,4 @@ pub fn csv<'a>(conn: &'a mut PgConnection, select: &str, delimiter: u8) -> Query
         diesel::copy_to(Select).with_format(CopyFormat::Csv).with_delimiter(char::from(delimiter)).load_raw(conn);
     SELECT.with_borrow_mut(String::clear);
     reader
-}
-
-/// `text` as a PostgreSQL string literal, `E'…'` (backslashes and quotes doubled), whatever
-/// `standard_conforming_strings` says; `None` for text PostgreSQL cannot hold (a NUL).
-pub fn literal(text: &str) -> Option<String> {
-    if text.contains('\0') {
-        return None;
-    }
-    let mut out = String::with_capacity(text.len() + 3);
-    out.push_str("E'");
-    for c in text.chars() {
-        match c {
-            '\'' => out.push_str("''"),
-            '\\' => out.push_str("\\\\"),
-            c => out.push(c),
-        }
-    }
-    out.push('\'');
-    Some(out)
-}
-
-/// A list of literals, `(E'a', E'b')`; `None` when one of them cannot be written.
-pub fn literal_list<'a>(values: impl IntoIterator<Item = &'a str>) -> Option<String> {
-    let items: Option<Vec<String>> = values.into_iter().map(literal).collect();
-    Some(format!("({})", items?.join(", ")))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn literals_double_quotes_and_backslashes_and_refuse_nul() {
-        assert_eq!(literal("plain").as_deref(), Some("E'plain'"));
-        assert_eq!(literal("o'brien").as_deref(), Some("E'o''brien'"));
-        assert_eq!(literal("a\\'; DROP TABLE events; --").as_deref(), Some("E'a\\\\''; DROP TABLE events; --'"));
-        assert_eq!(literal("жена").as_deref(), Some("E'жена'"));
-        assert_eq!(literal("a\0b"), None);
-        assert_eq!(literal_list(["a", "b'c"]).as_deref(), Some("(E'a', E'b''c')"));
-        assert_eq!(literal_list(["a", "\0"]), None);
-    }
 }

@@ -10,6 +10,7 @@ use crate::report::{
 };
 use crate::rollups;
 use crate::schema::events;
+use crate::sql_text::{self, Literals, Params, SqlValues};
 use crate::{DbConnection, any_of, common_predicate, keyset, on_inner, search};
 
 /// A stored event.
@@ -411,6 +412,13 @@ pub fn copy_select(
         return Ok(None);
     }
     let index = SearchIndex::of(conn, filter)?;
+    let (column, direction) = order(sort);
+    Ok(where_sql(filter, &index, &mut Literals)
+        .map(|w| format!("SELECT {columns} FROM events WHERE {w} ORDER BY {column} {direction}, id {direction}")))
+}
+
+/// The column of `sort` and its SQL direction.
+fn order(sort: Sort<EventSort>) -> (&'static str, &'static str) {
     let column = match sort.field {
         EventSort::Time => "time",
         EventSort::Type => "type",
@@ -421,42 +429,221 @@ pub fn copy_select(
         confreports_types::Direction::Asc => "ASC",
         confreports_types::Direction::Desc => "DESC",
     };
-    Ok(copy_where(filter, &index)
-        .map(|w| format!("SELECT {columns} FROM events WHERE {w} ORDER BY {column} {direction}, id {direction}")))
+    (column, direction)
 }
 
-/// [`predicate`] as SQL text with its values as literals (PostgreSQL's side of it: the search
-/// words by their trigrams and `strpos`). Kept in step with it by the API test that compares
-/// the exports of both databases.
-fn copy_where(filter: &EventFilter, index: &SearchIndex) -> Option<String> {
-    use crate::copy::literal;
-    let time = |t: DateTime<Utc>| literal(&to_db_time(t).format("%Y-%m-%d %H:%M:%S%.6f").to_string());
+/// The columns of [`EventRow`], in its order, as PostgreSQL SQL (the unit test
+/// `row_columns_are_the_rows_selection` holds them to diesel's `EventRow::as_select()`).
+const ROW_COLUMNS: &str = "id, time, type, success, user_id, display_name, ip, entered_login, real_user_id, \
+    endpoint_id, app_name, auth_method, user_rights, previous_status, new_status, description, admin_type, \
+    user_agent, users, details";
+
+/// [`EventsReport::list`] as PostgreSQL SQL with bound parameters: the same WHERE as the
+/// export's ([`where_sql`]), the keyset after the cursor, the order and the limit. `None` with
+/// search words (their trigrams come from a sample read through diesel) and for values
+/// PostgreSQL cannot hold.
+fn page_sql(
+    filter: &EventFilter,
+    sort: Sort<EventSort>,
+    after: Option<&Cursor>,
+    limit: i64,
+) -> QueryResult<Option<(String, Params)>> {
+    if !filter.common.words.is_empty() {
+        return Ok(None);
+    }
+    let mut params = Params::default();
+    let Some(mut w) = where_sql(filter, &SearchIndex::Trigrams(Vec::new()), &mut params) else { return Ok(None) };
+    let (column, direction) = order(sort);
+    if let Some(after) = after {
+        let key = match sort.field {
+            EventSort::Time => params.time(cursor_time(&after.key)?),
+            EventSort::Type | EventSort::UserId | EventSort::Ip => params.text(&cursor_text(&after.key)?),
+        };
+        let id = params.int(cursor_int(&after.id)?);
+        let Some((key, id)) = key.zip(id) else { return Ok(None) };
+        // As `keyset!` writes it: the row-value comparison, and the plain bound that keeps the
+        // planner from starting before the cursor.
+        let (bound, beyond) = match sort.direction {
+            confreports_types::Direction::Desc => ("<=", "<"),
+            confreports_types::Direction::Asc => (">=", ">"),
+        };
+        w = format!("{w} AND {column} {bound} {key} AND ({column}, id) {beyond} ({key}, {id})");
+    }
+    let sql = format!(
+        "SELECT {ROW_COLUMNS} FROM events WHERE {w} ORDER BY {column} {direction}, id {direction} LIMIT {limit}"
+    );
+    Ok(Some((sql, params)))
+}
+
+/// An event borrowed from a row of [`ROW_COLUMNS`] read by the asynchronous client, written
+/// as JSON the way [`Event`] serializes (its fields, in its order, with what [`Event::from`]
+/// makes of a row: empty ids as null, the stored JSON parsed), without copying its text into
+/// an `Event` first. The unit test `a_view_writes_the_json_of_its_event` and the API test
+/// `pages_are_the_same_json_on_both_databases` hold the two to the same bytes.
+struct EventView<'a> {
+    id: i64,
+    time: DateTime<Utc>,
+    event_type: EventType,
+    success: bool,
+    user_id: Option<&'a str>,
+    display_name: Option<&'a str>,
+    ip: Option<&'a str>,
+    entered_login: Option<&'a str>,
+    real_user_id: Option<&'a str>,
+    endpoint_id: Option<&'a str>,
+    app_name: Option<&'a str>,
+    auth_method: Option<&'a str>,
+    user_rights: Option<&'a str>,
+    previous_status: Option<i32>,
+    new_status: Option<i32>,
+    description: Option<&'a str>,
+    admin_type: Option<&'a str>,
+    user_agent: Option<&'a str>,
+    users: Option<Vec<String>>,
+    details: Option<serde_json::Value>,
+}
+
+impl<'a> EventView<'a> {
+    fn of(row: &'a crate::pg_async::Row) -> Result<Self, tokio_postgres::Error> {
+        let filled = |i: usize| -> Result<Option<&'a str>, tokio_postgres::Error> {
+            Ok(Some(row.try_get::<_, &str>(i)?).filter(|s| !s.is_empty()))
+        };
+        let json = |i: usize| -> Result<Option<&'a str>, tokio_postgres::Error> { row.try_get(i) };
+        Ok(EventView {
+            id: row.try_get(0)?,
+            time: from_db_time(row.try_get(1)?),
+            event_type: EventType::parse(row.try_get(2)?).unwrap_or(EventType::Status),
+            success: row.try_get(3)?,
+            user_id: filled(4)?,
+            display_name: row.try_get(5)?,
+            ip: filled(6)?,
+            entered_login: row.try_get(7)?,
+            real_user_id: row.try_get(8)?,
+            endpoint_id: filled(9)?,
+            app_name: row.try_get(10)?,
+            auth_method: row.try_get(11)?,
+            user_rights: row.try_get(12)?,
+            previous_status: row.try_get(13)?,
+            new_status: row.try_get(14)?,
+            description: row.try_get(15)?,
+            admin_type: row.try_get(16)?,
+            user_agent: row.try_get(17)?,
+            users: json(18)?.and_then(|u| serde_json::from_str(u).ok()),
+            details: json(19)?.and_then(|d| serde_json::from_str(d).ok()),
+        })
+    }
+
+    /// Appends the event's JSON object. The keys and the type's name are written as they are
+    /// (plain ASCII); texts are escaped as serde_json escapes them; the time as chrono writes it.
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
+        fn text(out: &mut Vec<u8>, key: &[u8], value: Option<&str>) -> Result<(), serde_json::Error> {
+            out.extend_from_slice(key);
+            match value {
+                Some(v) => crate::json::write_str(out, v),
+                None => {
+                    out.extend_from_slice(b"null");
+                    Ok(())
+                }
+            }
+        }
+        fn int(out: &mut Vec<u8>, key: &[u8], value: Option<i32>) {
+            out.extend_from_slice(key);
+            match value {
+                Some(v) => out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes()),
+                None => out.extend_from_slice(b"null"),
+            }
+        }
+        out.extend_from_slice(b"{\"id\":");
+        out.extend_from_slice(itoa::Buffer::new().format(self.id).as_bytes());
+        out.extend_from_slice(b",\"time\":\"");
+        crate::json::write_utc(out, self.time);
+        out.extend_from_slice(b"\",\"type\":\"");
+        out.extend_from_slice(self.event_type.as_str().as_bytes());
+        out.extend_from_slice(if self.success { b"\",\"success\":true" } else { b"\",\"success\":false" });
+        text(out, b",\"user_id\":", self.user_id)?;
+        text(out, b",\"display_name\":", self.display_name)?;
+        text(out, b",\"ip\":", self.ip)?;
+        text(out, b",\"entered_login\":", self.entered_login)?;
+        text(out, b",\"real_user_id\":", self.real_user_id)?;
+        text(out, b",\"endpoint_id\":", self.endpoint_id)?;
+        text(out, b",\"app_name\":", self.app_name)?;
+        text(out, b",\"auth_method\":", self.auth_method)?;
+        text(out, b",\"user_rights\":", self.user_rights)?;
+        int(out, b",\"previous_status\":", self.previous_status);
+        int(out, b",\"new_status\":", self.new_status);
+        text(out, b",\"description\":", self.description)?;
+        text(out, b",\"admin_type\":", self.admin_type)?;
+        text(out, b",\"user_agent\":", self.user_agent)?;
+        out.extend_from_slice(b",\"users\":");
+        serde_json::to_writer(&mut *out, &self.users)?;
+        out.extend_from_slice(b",\"details\":");
+        serde_json::to_writer(&mut *out, &self.details)?;
+        out.push(b'}');
+        Ok(())
+    }
+}
+
+/// The rows of a direct page as the JSON array of its events.
+fn events_json(rows: &[crate::pg_async::Row], out: &mut Vec<u8>) -> Result<(), crate::pg_async::ReadError> {
+    out.push(b'[');
+    for (i, row) in rows.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        EventView::of(row)?.write_json(out)?;
+    }
+    out.push(b']');
+    Ok(())
+}
+
+/// [`EventsReport::cursor_after`] of a row of [`ROW_COLUMNS`].
+fn cursor_after_row(row: &crate::pg_async::Row, sort: Sort<EventSort>) -> Result<Cursor, tokio_postgres::Error> {
+    let text = |i: usize| -> Result<SortValue, tokio_postgres::Error> { Ok(SortValue::Text(row.try_get(i)?)) };
+    let key = match sort.field {
+        EventSort::Time => SortValue::Time(from_db_time(row.try_get(1)?)),
+        EventSort::Type => text(2)?,
+        EventSort::UserId => text(4)?,
+        EventSort::Ip => text(6)?,
+    };
+    Ok(Cursor { sort: sort.to_string(), key, id: SortValue::Int(row.try_get(0)?) })
+}
+
+/// [`predicate`] as PostgreSQL SQL text, each value a caller gave written by `values` (the
+/// search words by their trigrams and `strpos`; the event types, a closed set of the server's
+/// own, always as literals, as [`report::IsKeyword`] writes one). Kept in step with it by the
+/// API tests that compare the exports and the pages of both databases.
+fn where_sql(filter: &EventFilter, index: &SearchIndex, values: &mut impl SqlValues) -> Option<String> {
     let mut conditions = vec!["TRUE".to_owned()];
     if let Some(from) = filter.common.from {
-        conditions.push(format!("time >= CAST({} AS timestamp)", time(from)?));
+        conditions.push(format!("time >= {}", values.time(to_db_time(from))?));
     }
     if let Some(to) = filter.common.to {
-        conditions.push(format!("time < CAST({} AS timestamp)", time(to)?));
+        conditions.push(format!("time < {}", values.time(to_db_time(to))?));
     }
-    let SearchIndex::Trigrams(words) = index else { return None };
-    for (word, trigrams) in words {
-        for t in trigrams {
-            conditions.push(format!("search LIKE {} ESCAPE E'\\\\'", literal(&report::containing(t))?));
+    if let SearchIndex::Trigrams(words) = index {
+        for (word, trigrams) in words {
+            for t in trigrams {
+                conditions.push(format!("search LIKE {} ESCAPE E'\\\\'", values.text(&report::containing(t))?));
+            }
+            conditions.push(format!("strpos(search, {}) > 0", values.text(word)?));
         }
-        conditions.push(format!("strpos(search, {}) > 0", literal(word)?));
+    } else {
+        return None;
     }
     let types: Vec<&str> = filter.types.iter().map(|t| t.as_str()).collect();
-    for (column, values) in [
-        ("type", types),
-        ("user_id", filter.users.iter().map(String::as_str).collect()),
-        ("ip", filter.ips.iter().map(String::as_str).collect()),
-        ("endpoint_id", filter.endpoints.iter().map(String::as_str).collect()),
-    ] {
+    match types.as_slice() {
+        [] => {}
+        [one] => conditions.push(format!("type = {}", sql_text::literal(one)?)),
+        many => conditions.push(format!("type IN {}", sql_text::list(&mut Literals, many.iter().copied())?)),
+    }
+    for (column, chosen) in [("user_id", &filter.users), ("ip", &filter.ips), ("endpoint_id", &filter.endpoints)] {
         // `=` for one value, as `any_of!` writes it (the plan differs).
-        match values.as_slice() {
+        match chosen.as_slice() {
             [] => {}
-            [one] => conditions.push(format!("{column} = {}", literal(one)?)),
-            many => conditions.push(format!("{column} IN {}", crate::copy::literal_list(many.iter().copied())?)),
+            [one] => conditions.push(format!("{column} = {}", values.text(one)?)),
+            many => {
+                conditions.push(format!("{column} IN {}", sql_text::list(values, many.iter().map(String::as_str))?))
+            }
         }
     }
     if let Some(success) = filter.success {
@@ -531,6 +718,20 @@ impl Report for EventsReport {
         Ok(deleted)
     }
 
+    fn direct_page(
+        filter: &EventFilter,
+        sort: Sort<EventSort>,
+        after: Option<&Cursor>,
+        limit: i64,
+    ) -> QueryResult<Option<report::DirectPage<EventSort>>> {
+        Ok(page_sql(filter, sort, after, limit)?.map(|(sql, params)| report::DirectPage {
+            sql,
+            params,
+            items_json: events_json,
+            cursor_after: cursor_after_row,
+        }))
+    }
+
     fn cursor_after(e: &Event, sort: Sort<EventSort>) -> Cursor {
         let key = match sort.field {
             EventSort::Time => SortValue::Time(e.time),
@@ -548,3 +749,106 @@ pub fn any(conn: &mut DbConnection) -> QueryResult<bool> {
 }
 
 pub use report::delete_by_filter;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn row_columns_are_the_rows_selection() {
+        let diesel_sql =
+            diesel::debug_query::<diesel::pg::Pg, _>(&events::table.select(EventRow::as_select())).to_string();
+        let selected = diesel_sql
+            .strip_prefix("SELECT ")
+            .and_then(|s| s.split(" FROM ").next())
+            .expect("a SELECT")
+            .replace("\"events\".", "")
+            .replace('"', "");
+        let ours: Vec<&str> = ROW_COLUMNS.split(',').map(str::trim).collect();
+        assert_eq!(ours, selected.split(", ").collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_view_writes_the_json_of_its_event() {
+        use chrono::TimeZone as _;
+        let awkward =
+            [None, Some(""), Some("plain"), Some("quote \" back\\slash \u{1} tab\t"), Some("Иван 🎉 </script>")];
+        let lists = [None, Some(r#"["a@corp","b\"c"]"#), Some("not json"), Some(r#"{"not":"a list"}"#)];
+        let details = [None, Some(r#"{"z":1,"a":[true,null,"x"],"n":{"deleted":3}}"#), Some("[1, 2]"), Some("{broken")];
+        for (i, text) in awkward.iter().enumerate() {
+            for (j, list) in lists.iter().enumerate() {
+                let detail = details[(i + j) % details.len()];
+                let row = EventRow {
+                    id: (i * 10 + j) as i64 - 3,
+                    time: Utc.with_ymd_and_hms(2026, 3, 29, 1, 30, 0).single().expect("valid").naive_utc()
+                        + chrono::Duration::microseconds((i * 1_234_567 + j) as i64),
+                    event_type: ["login", "delete_events", "no_such_type"][(i + j) % 3].to_owned(),
+                    success: (i + j) % 2 == 0,
+                    user_id: text.unwrap_or_default().to_owned(),
+                    display_name: text.map(str::to_owned),
+                    ip: text.unwrap_or("10.0.0.1").to_owned(),
+                    entered_login: text.map(str::to_owned),
+                    real_user_id: None,
+                    endpoint_id: text.unwrap_or_default().to_owned(),
+                    app_name: text.map(str::to_owned),
+                    auth_method: Some("kerberos".into()),
+                    user_rights: text.map(str::to_owned),
+                    previous_status: Some(-2),
+                    new_status: (j % 2 == 0).then_some(5),
+                    description: text.map(str::to_owned),
+                    admin_type: text.map(str::to_owned),
+                    user_agent: text.map(str::to_owned),
+                    users: list.map(str::to_owned),
+                    details: detail.map(str::to_owned),
+                };
+                let view = EventView {
+                    id: row.id,
+                    time: from_db_time(row.time),
+                    event_type: EventType::parse(&row.event_type).unwrap_or(EventType::Status),
+                    success: row.success,
+                    user_id: Some(row.user_id.as_str()).filter(|s| !s.is_empty()),
+                    display_name: row.display_name.as_deref(),
+                    ip: Some(row.ip.as_str()).filter(|s| !s.is_empty()),
+                    entered_login: row.entered_login.as_deref(),
+                    real_user_id: row.real_user_id.as_deref(),
+                    endpoint_id: Some(row.endpoint_id.as_str()).filter(|s| !s.is_empty()),
+                    app_name: row.app_name.as_deref(),
+                    auth_method: row.auth_method.as_deref(),
+                    user_rights: row.user_rights.as_deref(),
+                    previous_status: row.previous_status,
+                    new_status: row.new_status,
+                    description: row.description.as_deref(),
+                    admin_type: row.admin_type.as_deref(),
+                    user_agent: row.user_agent.as_deref(),
+                    users: row.users.as_deref().and_then(|u| serde_json::from_str(u).ok()),
+                    details: row.details.as_deref().and_then(|d| serde_json::from_str(d).ok()),
+                };
+                let mut ours = Vec::new();
+                view.write_json(&mut ours).expect("writes");
+                let theirs = serde_json::to_vec(&Event::from(row)).expect("serializes");
+                assert_eq!(String::from_utf8_lossy(&ours), String::from_utf8_lossy(&theirs));
+            }
+        }
+    }
+
+    #[test]
+    fn a_page_after_a_cursor_binds_its_values_and_writes_the_types_in() {
+        let filter = EventFilter {
+            types: vec![EventType::Authorize],
+            users: vec!["o'brien".into(), "b".into()],
+            success: Some(true),
+            ..Default::default()
+        };
+        let sort = Sort { field: EventSort::Time, direction: confreports_types::Direction::Desc };
+        let cursor = Cursor { sort: sort.to_string(), key: SortValue::Time(Utc::now()), id: SortValue::Int(42) };
+        let (sql, params) = page_sql(&filter, sort, Some(&cursor), 51).expect("writes").expect("no search words");
+        assert!(sql.contains("type = E'authorize'"), "{sql}");
+        assert!(sql.contains("user_id IN ($1::text, $2::text)"), "{sql}");
+        assert!(sql.contains("AND time <= $3::timestamp AND (time, id) < ($3::timestamp, $4::bigint)"), "{sql}");
+        assert!(sql.ends_with("ORDER BY time DESC, id DESC LIMIT 51"), "{sql}");
+        assert_eq!(params.0.len(), 4);
+        let searching =
+            EventFilter { common: CommonFilter { words: vec!["x".into()], ..Default::default() }, ..filter };
+        assert_eq!(page_sql(&searching, sort, None, 51).expect("writes"), None, "searches keep the diesel path");
+    }
+}

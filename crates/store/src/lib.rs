@@ -17,7 +17,9 @@ pub mod demo;
 pub mod endpoints;
 pub mod events;
 pub mod ingest;
+pub mod json;
 pub mod leader;
+pub mod pg_async;
 pub mod recordings;
 pub mod records;
 pub mod report;
@@ -25,6 +27,7 @@ pub mod rollups;
 pub mod schema;
 pub mod search;
 pub mod settings;
+pub mod sql_text;
 pub mod users;
 
 pub use conn::{DbConnection, DbUrl, MultiBackend, Pool, PooledConnection, StoreError, open_pool, run_migrations};

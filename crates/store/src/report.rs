@@ -128,6 +128,38 @@ pub trait Report: 'static {
 
     /// The cursor that continues after `item` under `sort`.
     fn cursor_after(item: &Self::Item, sort: Sort<Self::Sort>) -> Cursor;
+
+    /// What [`list`](Self::list) reads, as PostgreSQL SQL for the asynchronous client
+    /// ([`page_direct`]); `None` (the default) where only `list` reads it: the other reports,
+    /// and selections that need a diesel connection to be written (search words).
+    fn direct_page(
+        _filter: &Self::Filter,
+        _sort: Sort<Self::Sort>,
+        _after: Option<&Cursor>,
+        _limit: i64,
+    ) -> QueryResult<Option<DirectPage<Self::Sort>>> {
+        Ok(None)
+    }
+}
+
+/// A list query as PostgreSQL SQL text with its values as parameters, and how its rows become
+/// the page's JSON ([`Report::direct_page`]).
+pub struct DirectPage<S> {
+    pub sql: String,
+    pub params: crate::sql_text::Params,
+    /// Appends the rows as the JSON array of the page's items, each as the report's `Item`
+    /// serializes, without making an `Item` of it.
+    pub items_json: fn(&[crate::pg_async::Row], &mut Vec<u8>) -> Result<(), crate::pg_async::ReadError>,
+    /// The cursor that continues after a row.
+    pub cursor_after: fn(&crate::pg_async::Row, Sort<S>) -> Result<Cursor, tokio_postgres::Error>,
+}
+
+/// A page read by [`page_direct`]: its items as a JSON array, and the cursor of the next page
+/// when more rows follow.
+#[derive(Debug)]
+pub struct ItemsJson {
+    pub json: Vec<u8>,
+    pub next: Option<Cursor>,
 }
 
 /// A cursor is usable when it was made for this sort and its values have the right kinds.
@@ -144,13 +176,38 @@ pub fn page<R: Report>(
     limit: i64,
 ) -> QueryResult<(Vec<R::Item>, Option<Cursor>)> {
     let mut rows = R::list(conn, filter, sort, after, limit + 1)?;
-    let next = if rows.len() as i64 > limit {
-        rows.truncate(limit as usize);
-        rows.last().map(|last| R::cursor_after(last, sort))
-    } else {
-        None
-    };
+    let next = cut_to(&mut rows, limit, |last| R::cursor_after(last, sort));
     Ok((rows, next))
+}
+
+/// Keeps the first `limit` of `rows` (read with one more) and, when more followed, returns what
+/// `after` says of the last one kept (the next page's cursor).
+fn cut_to<T, C>(rows: &mut Vec<T>, limit: i64, after: impl FnOnce(&T) -> C) -> Option<C> {
+    if rows.len() as i64 <= limit {
+        return None;
+    }
+    rows.truncate(usize::try_from(limit).unwrap_or(0));
+    rows.last().map(after)
+}
+
+/// [`page`] read by PostgreSQL's asynchronous client ([`crate::pg_async`]) on the caller's
+/// worker, as JSON; `None` when the report or the filter is not read that way
+/// ([`Report::direct_page`]). The statement is prepared when its text is one of the admitted
+/// shapes ([`admit_shape`]).
+pub async fn page_direct<R: Report>(
+    reader: &crate::pg_async::PgReader,
+    filter: &R::Filter,
+    sort: Sort<R::Sort>,
+    after: Option<&Cursor>,
+    limit: i64,
+) -> Result<Option<ItemsJson>, crate::pg_async::ReadError> {
+    let Some(direct) = R::direct_page(filter, sort, after, limit + 1)? else { return Ok(None) };
+    let prepare = admit_shape(text_shape(&direct.sql));
+    let mut rows = reader.query(&direct.sql, &direct.params.0, prepare).await?;
+    let next = cut_to(&mut rows, limit, |last| (direct.cursor_after)(last, sort)).transpose()?;
+    let mut json = Vec::with_capacity(rows.len() * 640 + 2);
+    (direct.items_json)(&rows, &mut json)?;
+    Ok(Some(ItemsJson { json, next }))
 }
 
 /// What a deletion event records under `details`.
@@ -424,6 +481,14 @@ pub fn list_shape<R: Report>(filter_shape: impl std::hash::Hash, sort: Sort<R::S
     let mut h = std::hash::DefaultHasher::new();
     (R::NAME, sort.to_string(), after, limit).hash(&mut h);
     filter_shape.hash(&mut h);
+    h.finish()
+}
+
+/// The shape of a statement written as text with its values as parameters: the text itself.
+pub fn text_shape(sql: &str) -> u64 {
+    use std::hash::{Hash as _, Hasher as _};
+    let mut h = std::hash::DefaultHasher::new();
+    sql.hash(&mut h);
     h.finish()
 }
 

@@ -118,6 +118,25 @@ impl TestDb {
         let query = format!("SELECT sessions AS n FROM pg_stat_database WHERE datname = '{name}'");
         Some(diesel::sql_query(query).get_result::<Sessions>(&mut admin).expect("pg_stat_database").n)
     }
+
+    /// On PostgreSQL, how many connections to the test database are open now under
+    /// `application_name`.
+    pub fn connections_named(&self, application_name: &str) -> Option<i64> {
+        let Cleanup::Postgres { admin_url, name } = &self.cleanup else { return None };
+        #[derive(diesel::QueryableByName)]
+        struct Connections {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        use diesel::RunQueryDsl as _;
+        let mut admin = DbUrl::parse(admin_url).and_then(|u| u.connect()).expect("connect to TEST_DATABASE_URL");
+        let query = diesel::sql_query(
+            "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1 AND application_name = $2",
+        )
+        .bind::<diesel::sql_types::Text, _>(name)
+        .bind::<diesel::sql_types::Text, _>(application_name);
+        Some(query.get_result::<Connections>(&mut admin).expect("pg_stat_activity").n)
+    }
 }
 
 impl Drop for TestDb {

@@ -467,22 +467,29 @@ fn awkward_events() -> Vec<NewEvent> {
     evs
 }
 
-/// An export on PostgreSQL is written by the database (`COPY`), on SQLite by the server from
-/// the rows it reads: the same events give the same bytes in every delimiter, time zone, sort
-/// and filter. (Without `Cell` writing as `Row` does, or `copy_select` selecting what
-/// `predicate` does, some export here differs.)
-#[actix_web::test]
-async fn exports_are_the_same_csv_on_both_databases() {
+/// A SQLite and a PostgreSQL database holding the same [`awkward_events`] (`None`, and the test
+/// `name` skipped, without `TEST_DATABASE_URL`).
+fn awkward_on_both(name: &str) -> Option<(TestDb, TestDb)> {
     use crate::common::Backend;
     let Some(pg) = TestDb::new(Backend::Postgres) else {
-        eprintln!("TEST_DATABASE_URL not set: exports_are_the_same_csv_on_both_databases skipped");
-        return;
+        eprintln!("TEST_DATABASE_URL not set: {name} skipped");
+        return None;
     };
     let sqlite = TestDb::new(Backend::Sqlite).expect("sqlite");
     let evs = awkward_events();
     for db in [&sqlite, &pg] {
         events::insert(&mut db.pool().get().expect("connection"), &evs).expect("insert");
     }
+    Some((sqlite, pg))
+}
+
+/// An export on PostgreSQL is written by the database (`COPY`), on SQLite by the server from
+/// the rows it reads: the same events give the same bytes in every delimiter, time zone, sort
+/// and filter. (Without `Cell` writing as `Row` does, or `copy_select` selecting what
+/// `predicate` does, some export here differs.)
+#[actix_web::test]
+async fn exports_are_the_same_csv_on_both_databases() {
+    let Some((sqlite, pg)) = awkward_on_both("exports_are_the_same_csv_on_both_databases") else { return };
     let (sqlite_app, pg_app) = (app(&sqlite).await, app(&pg).await);
     // Only the seeded events: signing in records events of its own, now.
     let window = "from=2020-01-01T00:00:00Z&to=2021-01-01T00:00:00Z";
@@ -531,15 +538,98 @@ async fn exports_are_the_same_csv_on_both_databases() {
     assert!(opened >= queries.len() as i64, "{opened} sessions opened for {} exports", queries.len());
 }
 
-/// When PostgreSQL refuses the export's own connection (here: nothing listens where it would
-/// connect; in production, `max_connections` reached), the export still comes whole, read
-/// through the pool.
+/// The pages PostgreSQL's asynchronous client reads and writes as JSON itself (no search words)
+/// are byte for byte SQLite's pages, which go through diesel and `Event`'s `Serialize`: every
+/// page of each walk, its `next_cursor` and its `Link`. Pages with search words go through
+/// diesel on both. The asynchronous client opened connections of its own, so it read them.
 #[actix_web::test]
-async fn an_export_without_a_connection_of_its_own_is_read_through_the_pool() {
+async fn pages_are_the_same_json_on_both_databases() {
+    let Some((sqlite, pg)) = awkward_on_both("pages_are_the_same_json_on_both_databases") else { return };
+    let (sqlite_app, pg_app) = (app(&sqlite).await, app(&pg).await);
+    let window = "from=2020-01-01T00:00:00Z&to=2021-01-01T00:00:00Z";
+    let queries = [
+        "limit=7",
+        "sort=time&limit=5",
+        "sort=type&limit=9",
+        "sort=-type&type=login&type=lock&limit=3",
+        "sort=user_id&limit=11",
+        "sort=-user_id&user=zz@corp&user=ivanov@corp&limit=2",
+        "sort=ip&ip=10.0.0.1&success=true&limit=4",
+        "sort=-ip&limit=13",
+        "type=status&limit=6",
+        "endpoint=ep-1&success=false",
+        "user=o%27brien@corp&limit=1",
+        "q=quote&limit=3",
+        "type=restart&user=nobody@corp",
+    ];
+    let mut pages = 0;
+    for query in queries {
+        let mut url = format!("/api/v1/events?{window}&{query}");
+        loop {
+            let (a, b) = (sqlite_app.get(&url).await, pg_app.get(&url).await);
+            assert_eq!((a.status, b.status), (200, 200), "{url}: {} / {}", a.text(), b.text());
+            assert_eq!(b.text(), a.text(), "{url}: PostgreSQL's page (left) differs from SQLite's (right)");
+            assert_eq!(b.header("link"), a.header("link"), "{url}");
+            pages += 1;
+            match a.json()["next_cursor"].as_str() {
+                Some(next) => url = format!("/api/v1/events?{window}&{query}&cursor={next}"),
+                None => break,
+            }
+        }
+    }
+    assert!(pages > 40, "walked {pages} pages");
+    let readers = pg.connections_named(confreports_store::pg_async::APPLICATION_NAME).expect("PostgreSQL");
+    assert!(readers >= 1, "the asynchronous client has no connection: the pages came through diesel");
+}
+
+/// The asynchronous client prepares a page's statement once per connection and reuses it
+/// (PostgreSQL's own `pg_prepared_statements`, read on that connection, lists it once for three
+/// first pages and once for the pages after a cursor); a search is not read by it at all.
+#[actix_web::test]
+async fn direct_pages_are_prepared_once_per_connection() {
+    use crate::common::Backend;
+    use confreports_store::events::{EventFilter, EventsReport};
+    use confreports_store::pg_async::PgReader;
+    use confreports_store::report::{page, page_direct};
+    use confreports_types::{EventSort, SortField as _};
+    let Some(pg) = TestDb::new(Backend::Postgres) else {
+        eprintln!("TEST_DATABASE_URL not set: direct_pages_are_prepared_once_per_connection skipped");
+        return;
+    };
+    seed(&pg);
+    let reader = PgReader::new(&pg.url, 1).expect("a PostgreSQL URL");
+    let sort = EventSort::DEFAULT;
+    let status = EventFilter { types: vec![EventType::Status], ..Default::default() };
+    let mut conn = pg.pool().get().expect("connection");
+    for _ in 0..3 {
+        let (rows, next) = page::<EventsReport>(&mut conn, &status, sort, None, 6).expect("page");
+        let direct =
+            page_direct::<EventsReport>(&reader, &status, sort, None, 6).await.expect("reads").expect("direct");
+        let items: Value = serde_json::from_slice(&direct.json).expect("JSON");
+        assert_eq!(items, serde_json::to_value(&rows).expect("JSON"), "the same page as diesel's");
+        assert_eq!(direct.next, next);
+        let after = page_direct::<EventsReport>(&reader, &status, sort, next.as_ref(), 6).await.expect("reads");
+        assert!(after.expect("direct").json.len() > 2, "a second page");
+    }
+    let mut search = status.clone();
+    search.common.words = vec!["петров".into()];
+    assert!(page_direct::<EventsReport>(&reader, &search, sort, None, 6).await.expect("reads").is_none());
+    let prepared =
+        reader.query("SELECT statement FROM pg_prepared_statements", &[], false).await.expect("pg_prepared_statements");
+    let statements: Vec<String> = prepared.iter().map(|r| r.get::<_, String>(0)).collect();
+    assert_eq!(statements.len(), 2, "one statement for the first pages, one after a cursor: {statements:#?}");
+    assert!(statements.iter().all(|s| s.contains("type = E'status'") && s.ends_with("LIMIT 7")), "{statements:#?}");
+}
+
+/// When PostgreSQL refuses the export's own connection and the asynchronous client's (here:
+/// nothing listens where they would connect; in production, `max_connections` reached), the
+/// export still comes whole and the pages still come, read through the pool.
+#[actix_web::test]
+async fn exports_and_pages_without_connections_of_their_own_are_read_through_the_pool() {
     use crate::common::Backend;
     let Some(mut pg) = TestDb::new(Backend::Postgres) else {
         eprintln!(
-            "TEST_DATABASE_URL not set: an_export_without_a_connection_of_its_own_is_read_through_the_pool skipped"
+            "TEST_DATABASE_URL not set: exports_and_pages_without_connections_of_their_own_are_read_through_the_pool skipped"
         );
         return;
     };
@@ -552,4 +642,18 @@ async fn an_export_without_a_connection_of_its_own_is_read_through_the_pool() {
     let mut reader = csv::ReaderBuilder::new().from_reader(res.body.as_slice());
     let ids: Vec<i64> = reader.records().map(|r| r.expect("record")[0].parse().expect("id")).collect();
     assert_eq!(ids, (1..=evs.len() as i64).collect::<Vec<_>>(), "every seeded event, oldest first");
+    let mut walked = Vec::new();
+    let first = "/api/v1/events?from=2020-01-01T00:00:00Z&to=2021-01-01T00:00:00Z&sort=time&limit=40";
+    let mut url = first.to_owned();
+    loop {
+        let page = app.get(&url).await;
+        assert_eq!(page.status, 200, "{}", page.text());
+        let page = page.json();
+        walked.extend(page["items"].as_array().expect("items").iter().map(|e| e["id"].as_i64().expect("id")));
+        match page["next_cursor"].as_str() {
+            Some(next) => url = format!("{first}&cursor={next}"),
+            None => break,
+        }
+    }
+    assert_eq!(walked, ids, "every page, read through the pool");
 }

@@ -128,6 +128,7 @@ pub async fn app_with_limits(db: &TestDb, settings: AuthSettings, limits: confre
     let state = AppState {
         pool: pool.clone(),
         db_url: db.url.clone(),
+        pg_reader: confreports_store::pg_async::PgReader::new(&db.url, 2),
         web_dir: None,
         files_dir: Some(keys.join("files")),
         recordings_dir: Some(keys.join("recordings")),

@@ -1,8 +1,9 @@
 //! Throughput: the first page of a filtered list (one type of about 10% of the rows, limit 50,
 //! newest first) under load, 64 connections: `wrk -t2 -c64 --latency` on the server (signed in,
 //! with the session cookie), against `pgbench -n -c 64 -j 2` running the very statement the
-//! server prepares for that page, read back from `pg_prepared_statements` after the store ran
-//! the page on a connection of the bench's own (same columns, WHERE, ORDER BY and LIMIT 51).
+//! server prepares for that page, read back from `pg_prepared_statements` after the store read
+//! the page as the server does, on a connection of the bench's own (same columns, WHERE, ORDER
+//! BY and LIMIT 51).
 //! pgbench runs it twice over: `-M prepared`, as the server sends it (prepared once per
 //! connection, then executed), which the goal is checked against, and `-M extended`, parsed and
 //! planned for every execution, as the server sent its queries before it prepared them.
@@ -160,29 +161,27 @@ fn pgbench(url: &str, script: &Path, dir: &Path, secs: u32, mode: &str) -> anyho
 }
 
 /// The statement the server prepares for the first page of `type=<event_type>`, newest first,
-/// `limit` rows: the store runs that page on a connection of the bench's own, which then holds
-/// the statement in `pg_prepared_statements`. It has no parameter (the type and the limit are
-/// written into it), so pgbench runs it as it is.
+/// `limit` rows: the store reads that page as the server does (PostgreSQL's asynchronous
+/// client, [`confreports_store::report::page_direct`]) on a connection of the bench's own, which
+/// then holds the statement in `pg_prepared_statements`. It has no parameter (the type and the
+/// limit are written into it), so pgbench runs it as it is.
 fn server_statement(dataset: &crate::dataset::Dataset, event_type: &str, limit: i64) -> anyhow::Result<String> {
     use confreports_store::events::{EventFilter, EventsReport};
+    use confreports_store::pg_async::PgReader;
     use confreports_types::{EventSort, EventType, SortField as _};
-    use diesel::RunQueryDsl as _;
-    #[derive(diesel::QueryableByName)]
-    struct Prepared {
-        #[diesel(sql_type = diesel::sql_types::Text)]
-        statement: String,
-    }
     let t = EventType::parse(event_type).with_context(|| format!("event type `{event_type}`"))?;
-    let mut conn = dataset.connect()?;
     let filter = EventFilter { types: vec![t], ..Default::default() };
-    confreports_store::report::page::<EventsReport>(&mut conn, &filter, EventSort::DEFAULT, None, limit)?;
-    let confreports_store::DbConnection::Postgres(pg) = &mut conn else { bail!("not a PostgreSQL dataset") };
-    let statements: Vec<String> = diesel::sql_query("SELECT statement FROM pg_prepared_statements")
-        .load::<Prepared>(pg)?
-        .into_iter()
-        .map(|p| p.statement)
-        .filter(|s| s.contains("FROM \"events\""))
-        .collect();
+    let url = confreports_store::DbUrl::parse(&dataset.url)?;
+    // One connection, so that the page and the question are asked on the same one.
+    let reader = PgReader::new(&url, 1).context("not a PostgreSQL dataset")?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let statements = runtime.block_on(async {
+        let page =
+            confreports_store::report::page_direct::<EventsReport>(&reader, &filter, EventSort::DEFAULT, None, limit);
+        anyhow::ensure!(page.await?.is_some(), "the server reads this page through its pool, not its own client");
+        let rows = reader.query("SELECT statement FROM pg_prepared_statements", &[], false).await?;
+        anyhow::Ok(rows.iter().map(|r| r.get::<_, String>(0)).filter(|s| s.contains("FROM events")).collect::<Vec<_>>())
+    })?;
     match statements.as_slice() {
         [one] if !one.contains('$') => Ok(format!("{one};\n")),
         other => bail!("expected the server to prepare one statement without parameters for the page, found {other:?}"),
