@@ -41,6 +41,10 @@ enum Command {
         /// HTTP worker threads (default: one per core).
         #[arg(long, env = "CONFREPORTS_WORKERS")]
         workers: Option<usize>,
+        /// PostgreSQL: connections each HTTP worker keeps for the report pages it reads itself
+        /// (several queries share one under load).
+        #[arg(long, env = "CONFREPORTS_PAGE_CONNECTIONS", default_value_t = PAGE_CONNECTIONS, value_parser = clap::value_parser!(u16).range(1..=64))]
+        page_connections: u16,
         /// Largest recording upload accepted, in bytes (default 4 GiB).
         #[arg(long, env = "CONFREPORTS_RECORDING_MAX_BYTES", default_value_t = confreports_api::recordings::DEFAULT_MAX_UPLOAD_BYTES)]
         recording_max_bytes: u64,
@@ -299,6 +303,7 @@ fn main() -> anyhow::Result<()> {
             bind,
             web_dir,
             workers,
+            page_connections,
             recording_max_bytes,
             audit_checkpoint_secs,
             limits,
@@ -311,7 +316,15 @@ fn main() -> anyhow::Result<()> {
                 confreports_api::audit::CheckpointWriter::open(&confreports_api::audit::audit_dir(&cli.data_dir))
                     .context("loading the audit checkpoint signing key")?;
             let checkpoints = (std::sync::Arc::new(checkpoints), std::time::Duration::from_secs(audit_checkpoint_secs));
-            serve(&database_url, &bind, web_dir, dirs, Tuning { workers, limits, housekeeping }, auth, checkpoints)
+            serve(
+                &database_url,
+                &bind,
+                web_dir,
+                dirs,
+                Tuning { workers, page_connections, limits, housekeeping },
+                auth,
+                checkpoints,
+            )
         }
         Command::Simulate { url, client_id, client_secret_stdin, rate, duration, batch } => {
             anyhow::ensure!(client_secret_stdin, "pass --client-secret-stdin and the secret on stdin");
@@ -341,12 +354,13 @@ fn main() -> anyhow::Result<()> {
 const POOL_SIZE: u32 = 16;
 
 /// Connections each worker thread of a node keeps for the pages PostgreSQL's asynchronous
-/// client reads ([`confreports_store::pg_async`]); several queries share one under load.
-const READER_CONNECTIONS_PER_WORKER: usize = 4;
+/// client reads ([`confreports_store::pg_async`]), unless `--page-connections` says otherwise.
+const PAGE_CONNECTIONS: u16 = 4;
 
 /// How one node runs: its workers, limits and housekeeping.
 struct Tuning {
     workers: Option<usize>,
+    page_connections: u16,
     limits: LimitArgs,
     housekeeping: HousekeepingArgs,
 }
@@ -356,7 +370,7 @@ fn serve(
     bind: &str,
     web_dir: PathBuf,
     (files_dir, recordings_dir, recording_max_bytes): (PathBuf, PathBuf, u64),
-    Tuning { workers, limits: limit_args, housekeeping: housekeeping_args }: Tuning,
+    Tuning { workers, page_connections, limits: limit_args, housekeeping: housekeeping_args }: Tuning,
     auth: std::sync::Arc<Auth>,
     (checkpoints, checkpoint_every): (std::sync::Arc<CheckpointWriter>, std::time::Duration),
 ) -> anyhow::Result<()> {
@@ -375,7 +389,7 @@ fn serve(
     let state = AppState {
         pool,
         db_url: db_url.clone(),
-        pg_reader: confreports_store::pg_async::PgReader::new(&db_url, READER_CONNECTIONS_PER_WORKER),
+        pg_reader: confreports_store::pg_async::PgReader::new(&db_url, usize::from(page_connections)),
         web_dir,
         files_dir: Some(files_dir),
         recordings_dir: Some(recordings_dir),

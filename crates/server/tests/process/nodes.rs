@@ -20,7 +20,8 @@ struct Node {
 impl Node {
     fn start(dir: &Path, db: &str, name: &str) -> Node {
         let log = format!("{name}.log");
-        let extra = ["--housekeeping-seconds", "1", "--retention-seconds", "1"];
+        let extra =
+            ["--housekeeping-seconds", "1", "--retention-seconds", "1", "--workers", "2", "--page-connections", "1"];
         let server = Server::start_logged(dir, db, free_port(), &extra, &log, "info");
         Node { url: server.url.clone(), server, log: dir.join(log) }
     }
@@ -100,6 +101,23 @@ fn recordings(url: &str, reader: &str) -> i64 {
     super::count(url, reader, "/api/v1/recordings/count")
 }
 
+/// Connections open to the test database under the name of the nodes' page readers.
+fn page_connections(pg: &PgDb) -> i64 {
+    use diesel::RunQueryDsl as _;
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut conn = confreports_store::DbUrl::parse(&pg.admin_url).expect("url").connect().expect("connect");
+    diesel::sql_query("SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1 AND application_name = $2")
+        .bind::<diesel::sql_types::Text, _>(&pg.name)
+        .bind::<diesel::sql_types::Text, _>(confreports_store::pg_async::APPLICATION_NAME)
+        .get_result::<Count>(&mut conn)
+        .expect("pg_stat_activity")
+        .n
+}
+
 #[test]
 fn two_nodes_share_tokens_sessions_revocations_and_one_housekeeper() {
     let Some(pg) = PgDb::create() else {
@@ -165,8 +183,23 @@ fn two_nodes_share_tokens_sessions_revocations_and_one_housekeeper() {
     });
     eprintln!("signed-out session refused by the other node after {took:?}");
 
-    // Retention: one node leads the housekeeping; an expired recording goes once.
+    // Pages read by each node's own PostgreSQL client: under 16 concurrent readers per node,
+    // every page is answered, on at most `--page-connections` (1) connection per worker (2).
     let reader = token(&b.url, &reader_app);
+    std::thread::scope(|s| {
+        for url in [&a.url, &b.url].repeat(8) {
+            let reader = &reader;
+            s.spawn(move || {
+                for _ in 0..20 {
+                    assert_eq!(status_with_bearer(url, reader, "/api/v1/events?type=login&limit=20"), 200);
+                }
+            });
+        }
+    });
+    let readers = page_connections(&pg);
+    assert!((1..=4).contains(&readers), "{readers} page connections for two nodes of two workers");
+
+    // Retention: one node leads the housekeeping; an expired recording goes once.
     ingest_expired_recording(&b.url, &ingest, "old-1");
     within(Duration::from_secs(10), "the retention deletes the expired recording", || recordings(&a.url, &reader) == 0);
     within(Duration::from_secs(5), "a node leads", || a.leads() || b.leads());
