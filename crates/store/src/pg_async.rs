@@ -33,6 +33,9 @@ use tokio_postgres::{Client, Statement};
 use crate::DbUrl;
 use crate::sql_text::Param;
 
+/// The session setting of the page reader's connections ([`PgReader::new`]).
+const GENERIC_PLANS: &str = "-c plan_cache_mode=force_generic_plan";
+
 /// After a failed connection, how long a worker reads through the diesel pool before it tries
 /// again (rather than paying for a refused connection on every page).
 const RETRY_AFTER: Duration = Duration::from_secs(10);
@@ -154,6 +157,16 @@ impl PgReader {
         if config.get_application_name().is_none() {
             config.application_name(APPLICATION_NAME);
         }
+        // Pages are keyset scans, each filter with its sorted index: planned once, with their
+        // bound values (a cursor, a time range) unknown, they keep their index. Left to choose,
+        // PostgreSQL planned the statement of the pages after a cursor anew at every execution
+        // (0.12 ms of planning for 0.07 ms of running it at 10M rows; depth 1.22–1.27 instead
+        // of 1.05).
+        let options = match config.get_options() {
+            Some(theirs) => format!("{theirs} {GENERIC_PLANS}"),
+            None => GENERIC_PLANS.to_owned(),
+        };
+        config.options(&options);
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(CONNECT_TIMEOUT);
         }

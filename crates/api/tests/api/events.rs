@@ -584,7 +584,8 @@ async fn pages_are_the_same_json_on_both_databases() {
 
 /// The asynchronous client prepares a page's statement once per connection and reuses it
 /// (PostgreSQL's own `pg_prepared_statements`, read on that connection, lists it once for three
-/// first pages and once for the pages after a cursor); a search is not read by it at all.
+/// first pages and once for the pages after a cursor), with generic plans; a search is not read
+/// by it at all.
 #[actix_web::test]
 async fn direct_pages_are_prepared_once_per_connection() {
     use crate::common::Backend;
@@ -619,6 +620,9 @@ async fn direct_pages_are_prepared_once_per_connection() {
     let statements: Vec<String> = prepared.iter().map(|r| r.get::<_, String>(0)).collect();
     assert_eq!(statements.len(), 2, "one statement for the first pages, one after a cursor: {statements:#?}");
     assert!(statements.iter().all(|s| s.contains("type = E'status'") && s.ends_with("LIMIT 7")), "{statements:#?}");
+    // Planned once, whatever values are bound (PostgreSQL planned the cursor pages anew each time).
+    let mode = reader.query("SELECT current_setting('plan_cache_mode')", &[], false).await.expect("setting");
+    assert_eq!(mode[0].get::<_, String>(0), "force_generic_plan");
 }
 
 /// When PostgreSQL refuses the export's own connection and the asynchronous client's (here:
