@@ -17,7 +17,8 @@ cd "$ROOT"
 say() { printf 'install-tools: %s\n' "$*"; }
 
 # --- Debian packages the builds need -----------------------------------------------------------
-# libssl-dev and pkg-config for the bundled libpq (pq-sys), the sqlite3 and psql clients for the
+# libssl-dev and pkg-config for the bundled libpq (pq-sys) and the TLS of the page reader
+# (openssl, postgres-openssl), the sqlite3 and psql clients for the
 # benchmarks, curl for the e2e runner.
 missing=()
 # python3-venv and a Java runtime for the integrator checks (openapi-generator is a Java program).

@@ -133,7 +133,7 @@ pub async fn list<R: ApiReport>(
     };
     if let Some(page) = direct_page::<R>(&state, &filter, sort, after.as_ref(), i64::from(limit)).await? {
         let (res, next_cursor) = next_link(page.next);
-        return Ok(page_json_body(res, &page.json, next_cursor.as_deref()));
+        return Ok(page_json_body(res, page.json, next_cursor.as_deref()));
     }
     let (items, next) =
         db(&state, move |conn| Ok(report::page::<R>(conn, &filter, sort, after.as_ref(), i64::from(limit))?)).await?;
@@ -152,7 +152,7 @@ async fn direct_page<R: ApiReport>(
     limit: i64,
 ) -> ApiResult<Option<report::ItemsJson>> {
     let Some(reader) = &state.pg_reader else { return Ok(None) };
-    match report::page_direct::<R>(reader, filter, sort, after, limit).await {
+    match report::page_direct::<R>(reader, filter, sort, after, limit, PAGE_JSON_START.to_vec()).await {
         Ok(page) => Ok(page),
         Err(ReadError::Connect(e)) => {
             // Logged as a warning where the connection failed, once per failure.
@@ -177,13 +177,14 @@ fn json_body<T: Serialize>(mut res: actix_web::HttpResponseBuilder, page: &Page<
     }
 }
 
-/// `res` with the JSON of a [`Page`] whose items are already JSON (`items`, an array): the bytes
-/// `serde_json` writes for a `Page` (the API test `pages_are_the_same_json_on_both_databases`
-/// compares them with SQLite's pages, written by [`json_body`]).
-fn page_json_body(res: actix_web::HttpResponseBuilder, items: &[u8], next_cursor: Option<&str>) -> HttpResponse {
-    let mut body = Vec::with_capacity(items.len() + 64);
-    body.extend_from_slice(b"{\"items\":");
-    body.extend_from_slice(items);
+/// How the JSON of a [`Page`] starts, before its items.
+const PAGE_JSON_START: &[u8] = b"{\"items\":";
+
+/// `res` with the JSON of a [`Page`]: `body` is [`PAGE_JSON_START`] and the items already
+/// written as a JSON array; the rest is the bytes `serde_json` writes for a `Page` (the API test
+/// `pages_are_the_same_json_on_both_databases` compares them with SQLite's pages, written by
+/// [`json_body`]).
+fn page_json_body(res: actix_web::HttpResponseBuilder, mut body: Vec<u8>, next_cursor: Option<&str>) -> HttpResponse {
     body.extend_from_slice(b",\"next_cursor\":");
     match serde_json::to_writer(&mut body, &next_cursor) {
         Ok(()) => {

@@ -154,8 +154,8 @@ pub struct DirectPage<S> {
     pub cursor_after: fn(&crate::pg_async::Row, Sort<S>) -> Result<Cursor, tokio_postgres::Error>,
 }
 
-/// A page read by [`page_direct`]: its items as a JSON array, and the cursor of the next page
-/// when more rows follow.
+/// A page read by [`page_direct`]: what the caller gave it with the items appended as a JSON
+/// array, and the cursor of the next page when more rows follow.
 #[derive(Debug)]
 pub struct ItemsJson {
     pub json: Vec<u8>,
@@ -193,19 +193,21 @@ fn cut_to<T, C>(rows: &mut Vec<T>, limit: i64, after: impl FnOnce(&T) -> C) -> O
 /// [`page`] read by PostgreSQL's asynchronous client ([`crate::pg_async`]) on the caller's
 /// worker, as JSON; `None` when the report or the filter is not read that way
 /// ([`Report::direct_page`]). The statement is prepared when its text is one of the admitted
-/// shapes ([`admit_shape`]).
+/// shapes ([`admit_shape`]). The items are appended to `json` (the start of the response's
+/// body, so that they are not copied once more).
 pub async fn page_direct<R: Report>(
     reader: &crate::pg_async::PgReader,
     filter: &R::Filter,
     sort: Sort<R::Sort>,
     after: Option<&Cursor>,
     limit: i64,
+    mut json: Vec<u8>,
 ) -> Result<Option<ItemsJson>, crate::pg_async::ReadError> {
     let Some(direct) = R::direct_page(filter, sort, after, limit + 1)? else { return Ok(None) };
     let prepare = admit_shape(text_shape(&direct.sql));
     let mut rows = reader.query(&direct.sql, &direct.params.0, prepare).await?;
     let next = cut_to(&mut rows, limit, |last| (direct.cursor_after)(last, sort)).transpose()?;
-    let mut json = Vec::with_capacity(rows.len() * 640 + 2);
+    json.reserve(rows.len() * 640 + 64);
     (direct.items_json)(&rows, &mut json)?;
     Ok(Some(ItemsJson { json, next }))
 }

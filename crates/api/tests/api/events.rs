@@ -604,17 +604,20 @@ async fn direct_pages_are_prepared_once_per_connection() {
     let mut conn = pg.pool().get().expect("connection");
     for _ in 0..3 {
         let (rows, next) = page::<EventsReport>(&mut conn, &status, sort, None, 6).expect("page");
-        let direct =
-            page_direct::<EventsReport>(&reader, &status, sort, None, 6).await.expect("reads").expect("direct");
+        let direct = page_direct::<EventsReport>(&reader, &status, sort, None, 6, Vec::new())
+            .await
+            .expect("reads")
+            .expect("direct");
         let items: Value = serde_json::from_slice(&direct.json).expect("JSON");
         assert_eq!(items, serde_json::to_value(&rows).expect("JSON"), "the same page as diesel's");
         assert_eq!(direct.next, next);
-        let after = page_direct::<EventsReport>(&reader, &status, sort, next.as_ref(), 6).await.expect("reads");
+        let after =
+            page_direct::<EventsReport>(&reader, &status, sort, next.as_ref(), 6, Vec::new()).await.expect("reads");
         assert!(after.expect("direct").json.len() > 2, "a second page");
     }
     let mut search = status.clone();
     search.common.words = vec!["петров".into()];
-    assert!(page_direct::<EventsReport>(&reader, &search, sort, None, 6).await.expect("reads").is_none());
+    assert!(page_direct::<EventsReport>(&reader, &search, sort, None, 6, Vec::new()).await.expect("reads").is_none());
     let prepared =
         reader.query("SELECT statement FROM pg_prepared_statements", &[], false).await.expect("pg_prepared_statements");
     let statements: Vec<String> = prepared.iter().map(|r| r.get::<_, String>(0)).collect();

@@ -176,8 +176,14 @@ fn server_statement(dataset: &crate::dataset::Dataset, event_type: &str, limit: 
     let reader = PgReader::new(&url, 1).context("not a PostgreSQL dataset")?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let statements = runtime.block_on(async {
-        let page =
-            confreports_store::report::page_direct::<EventsReport>(&reader, &filter, EventSort::DEFAULT, None, limit);
+        let page = confreports_store::report::page_direct::<EventsReport>(
+            &reader,
+            &filter,
+            EventSort::DEFAULT,
+            None,
+            limit,
+            Vec::new(),
+        );
         anyhow::ensure!(page.await?.is_some(), "the server reads this page through its pool, not its own client");
         let rows = reader.query("SELECT statement FROM pg_prepared_statements", &[], false).await?;
         anyhow::Ok(rows.iter().map(|r| r.get::<_, String>(0)).filter(|s| s.contains("FROM events")).collect::<Vec<_>>())
