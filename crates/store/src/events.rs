@@ -485,49 +485,53 @@ struct EventView<'a> {
     time: DateTime<Utc>,
     event_type: EventType,
     success: bool,
-    user_id: Option<&'a str>,
-    display_name: Option<&'a str>,
-    ip: Option<&'a str>,
-    entered_login: Option<&'a str>,
-    real_user_id: Option<&'a str>,
-    endpoint_id: Option<&'a str>,
-    app_name: Option<&'a str>,
-    auth_method: Option<&'a str>,
-    user_rights: Option<&'a str>,
+    user_id: Option<&'a [u8]>,
+    display_name: Option<&'a [u8]>,
+    ip: Option<&'a [u8]>,
+    entered_login: Option<&'a [u8]>,
+    real_user_id: Option<&'a [u8]>,
+    endpoint_id: Option<&'a [u8]>,
+    app_name: Option<&'a [u8]>,
+    auth_method: Option<&'a [u8]>,
+    user_rights: Option<&'a [u8]>,
     previous_status: Option<i32>,
     new_status: Option<i32>,
-    description: Option<&'a str>,
-    admin_type: Option<&'a str>,
-    user_agent: Option<&'a str>,
+    description: Option<&'a [u8]>,
+    admin_type: Option<&'a [u8]>,
+    user_agent: Option<&'a [u8]>,
     users: Option<Vec<String>>,
     details: Option<serde_json::Value>,
 }
 
 impl<'a> EventView<'a> {
     fn of(row: &'a crate::pg_async::Row) -> Result<Self, tokio_postgres::Error> {
-        let filled = |i: usize| -> Result<Option<&'a str>, tokio_postgres::Error> {
-            Ok(Some(row.try_get::<_, &str>(i)?).filter(|s| !s.is_empty()))
+        use crate::pg_async::{Text, Timestamp};
+        let text = |i: usize| -> Result<Option<&'a [u8]>, tokio_postgres::Error> {
+            Ok(row.try_get::<_, Option<Text<'a>>>(i)?.map(|t| t.0))
+        };
+        let filled = |i: usize| -> Result<Option<&'a [u8]>, tokio_postgres::Error> {
+            Ok(Some(row.try_get::<_, Text<'a>>(i)?.0).filter(|s| !s.is_empty()))
         };
         let json = |i: usize| -> Result<Option<&'a str>, tokio_postgres::Error> { row.try_get(i) };
         Ok(EventView {
             id: row.try_get(0)?,
-            time: from_db_time(row.try_get(1)?),
+            time: row.try_get::<_, Timestamp>(1)?.0,
             event_type: EventType::parse(row.try_get(2)?).unwrap_or(EventType::Status),
             success: row.try_get(3)?,
             user_id: filled(4)?,
-            display_name: row.try_get(5)?,
+            display_name: text(5)?,
             ip: filled(6)?,
-            entered_login: row.try_get(7)?,
-            real_user_id: row.try_get(8)?,
+            entered_login: text(7)?,
+            real_user_id: text(8)?,
             endpoint_id: filled(9)?,
-            app_name: row.try_get(10)?,
-            auth_method: row.try_get(11)?,
-            user_rights: row.try_get(12)?,
+            app_name: text(10)?,
+            auth_method: text(11)?,
+            user_rights: text(12)?,
             previous_status: row.try_get(13)?,
             new_status: row.try_get(14)?,
-            description: row.try_get(15)?,
-            admin_type: row.try_get(16)?,
-            user_agent: row.try_get(17)?,
+            description: text(15)?,
+            admin_type: text(16)?,
+            user_agent: text(17)?,
             users: json(18)?.and_then(|u| serde_json::from_str(u).ok()),
             details: json(19)?.and_then(|d| serde_json::from_str(d).ok()),
         })
@@ -536,14 +540,11 @@ impl<'a> EventView<'a> {
     /// Appends the event's JSON object. The keys and the type's name are written as they are
     /// (plain ASCII); texts are escaped as serde_json escapes them; the time as chrono writes it.
     fn write_json(&self, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
-        fn text(out: &mut Vec<u8>, key: &[u8], value: Option<&str>) -> Result<(), serde_json::Error> {
+        fn text(out: &mut Vec<u8>, key: &[u8], value: Option<&[u8]>) {
             out.extend_from_slice(key);
             match value {
                 Some(v) => crate::json::write_str(out, v),
-                None => {
-                    out.extend_from_slice(b"null");
-                    Ok(())
-                }
+                None => out.extend_from_slice(b"null"),
             }
         }
         fn int(out: &mut Vec<u8>, key: &[u8], value: Option<i32>) {
@@ -560,20 +561,20 @@ impl<'a> EventView<'a> {
         out.extend_from_slice(b"\",\"type\":\"");
         out.extend_from_slice(self.event_type.as_str().as_bytes());
         out.extend_from_slice(if self.success { b"\",\"success\":true" } else { b"\",\"success\":false" });
-        text(out, b",\"user_id\":", self.user_id)?;
-        text(out, b",\"display_name\":", self.display_name)?;
-        text(out, b",\"ip\":", self.ip)?;
-        text(out, b",\"entered_login\":", self.entered_login)?;
-        text(out, b",\"real_user_id\":", self.real_user_id)?;
-        text(out, b",\"endpoint_id\":", self.endpoint_id)?;
-        text(out, b",\"app_name\":", self.app_name)?;
-        text(out, b",\"auth_method\":", self.auth_method)?;
-        text(out, b",\"user_rights\":", self.user_rights)?;
+        text(out, b",\"user_id\":", self.user_id);
+        text(out, b",\"display_name\":", self.display_name);
+        text(out, b",\"ip\":", self.ip);
+        text(out, b",\"entered_login\":", self.entered_login);
+        text(out, b",\"real_user_id\":", self.real_user_id);
+        text(out, b",\"endpoint_id\":", self.endpoint_id);
+        text(out, b",\"app_name\":", self.app_name);
+        text(out, b",\"auth_method\":", self.auth_method);
+        text(out, b",\"user_rights\":", self.user_rights);
         int(out, b",\"previous_status\":", self.previous_status);
         int(out, b",\"new_status\":", self.new_status);
-        text(out, b",\"description\":", self.description)?;
-        text(out, b",\"admin_type\":", self.admin_type)?;
-        text(out, b",\"user_agent\":", self.user_agent)?;
+        text(out, b",\"description\":", self.description);
+        text(out, b",\"admin_type\":", self.admin_type);
+        text(out, b",\"user_agent\":", self.user_agent);
         out.extend_from_slice(b",\"users\":");
         serde_json::to_writer(&mut *out, &self.users)?;
         out.extend_from_slice(b",\"details\":");
@@ -600,7 +601,7 @@ fn events_json(rows: &[crate::pg_async::Row], out: &mut Vec<u8>) -> Result<(), c
 fn cursor_after_row(row: &crate::pg_async::Row, sort: Sort<EventSort>) -> Result<Cursor, tokio_postgres::Error> {
     let text = |i: usize| -> Result<SortValue, tokio_postgres::Error> { Ok(SortValue::Text(row.try_get(i)?)) };
     let key = match sort.field {
-        EventSort::Time => SortValue::Time(from_db_time(row.try_get(1)?)),
+        EventSort::Time => SortValue::Time(row.try_get::<_, crate::pg_async::Timestamp>(1)?.0),
         EventSort::Type => text(2)?,
         EventSort::UserId => text(4)?,
         EventSort::Ip => text(6)?,
@@ -806,20 +807,20 @@ mod tests {
                     time: from_db_time(row.time),
                     event_type: EventType::parse(&row.event_type).unwrap_or(EventType::Status),
                     success: row.success,
-                    user_id: Some(row.user_id.as_str()).filter(|s| !s.is_empty()),
-                    display_name: row.display_name.as_deref(),
-                    ip: Some(row.ip.as_str()).filter(|s| !s.is_empty()),
-                    entered_login: row.entered_login.as_deref(),
-                    real_user_id: row.real_user_id.as_deref(),
-                    endpoint_id: Some(row.endpoint_id.as_str()).filter(|s| !s.is_empty()),
-                    app_name: row.app_name.as_deref(),
-                    auth_method: row.auth_method.as_deref(),
-                    user_rights: row.user_rights.as_deref(),
+                    user_id: Some(row.user_id.as_bytes()).filter(|s| !s.is_empty()),
+                    display_name: row.display_name.as_deref().map(str::as_bytes),
+                    ip: Some(row.ip.as_bytes()).filter(|s| !s.is_empty()),
+                    entered_login: row.entered_login.as_deref().map(str::as_bytes),
+                    real_user_id: row.real_user_id.as_deref().map(str::as_bytes),
+                    endpoint_id: Some(row.endpoint_id.as_bytes()).filter(|s| !s.is_empty()),
+                    app_name: row.app_name.as_deref().map(str::as_bytes),
+                    auth_method: row.auth_method.as_deref().map(str::as_bytes),
+                    user_rights: row.user_rights.as_deref().map(str::as_bytes),
                     previous_status: row.previous_status,
                     new_status: row.new_status,
-                    description: row.description.as_deref(),
-                    admin_type: row.admin_type.as_deref(),
-                    user_agent: row.user_agent.as_deref(),
+                    description: row.description.as_deref().map(str::as_bytes),
+                    admin_type: row.admin_type.as_deref().map(str::as_bytes),
+                    user_agent: row.user_agent.as_deref().map(str::as_bytes),
                     users: row.users.as_deref().and_then(|u| serde_json::from_str(u).ok()),
                     details: row.details.as_deref().and_then(|d| serde_json::from_str(d).ok()),
                 };

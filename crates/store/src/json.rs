@@ -7,14 +7,17 @@ use chrono::{DateTime, Datelike as _, Timelike as _, Utc};
 /// of 3, 6 or 9 digits only when there is one), without the formatting machinery that chrono's
 /// path goes through (serde_json escapes what it writes one character at a time).
 pub fn write_utc(out: &mut Vec<u8>, time: DateTime<Utc>) {
-    let year = time.year();
+    // The fields of the UTC date and time as they are (`DateTime`'s own accessors add its
+    // offset, zero here, for each field).
+    let utc = time.naive_utc();
+    let year = utc.year();
     if !(0..=9999).contains(&year) {
         // Years written with a sign: chrono's own formatting, rare enough.
         out.extend_from_slice(time.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true).as_bytes());
         return;
     }
-    let mut nano = time.nanosecond();
-    let mut second = time.second();
+    let mut nano = utc.nanosecond();
+    let mut second = utc.second();
     if nano >= 1_000_000_000 {
         // A leap second, as chrono writes it.
         second += 1;
@@ -23,13 +26,13 @@ pub fn write_utc(out: &mut Vec<u8>, time: DateTime<Utc>) {
     two(out, (year / 100) as u32);
     two(out, (year % 100) as u32);
     out.push(b'-');
-    two(out, time.month());
+    two(out, utc.month());
     out.push(b'-');
-    two(out, time.day());
+    two(out, utc.day());
     out.push(b'T');
-    two(out, time.hour());
+    two(out, utc.hour());
     out.push(b':');
-    two(out, time.minute());
+    two(out, utc.minute());
     out.push(b':');
     two(out, second);
     if nano != 0 {
@@ -52,19 +55,47 @@ pub fn write_utc(out: &mut Vec<u8>, time: DateTime<Utc>) {
     out.push(b'Z');
 }
 
-/// Appends `text` as a JSON string, as serde_json writes it. Most texts need no escape: those
-/// are checked in one pass the compiler vectorizes (serde_json looks each byte up in a table)
-/// and copied whole.
-pub fn write_str(out: &mut Vec<u8>, text: &str) -> Result<(), serde_json::Error> {
-    let needs_escape = text.bytes().fold(false, |acc, b| acc | (b < 0x20) | (b == b'"') | (b == b'\\'));
-    if needs_escape {
-        return serde_json::to_writer(out, text);
-    }
+/// Appends `text`, UTF-8, as a JSON string, byte for byte as serde_json writes the same text
+/// (`"`, `\\` and the control characters below 0x20 escaped; nothing else). Taking bytes lets
+/// the page reader pass PostgreSQL's text on without checking its UTF-8 again
+/// ([`crate::pg_async::Text`]): no byte of a multi-byte character is one that is escaped, so the
+/// output is as valid as the input. Most texts need no escape: those are checked in one pass
+/// the compiler vectorizes and copied whole.
+pub fn write_str(out: &mut Vec<u8>, text: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     out.reserve(text.len() + 2);
     out.push(b'"');
-    out.extend_from_slice(text.as_bytes());
+    let needs_escape = text.iter().fold(false, |acc, &b| acc | (b < 0x20) | (b == b'"') | (b == b'\\'));
+    if !needs_escape {
+        out.extend_from_slice(text);
+        out.push(b'"');
+        return;
+    }
+    let mut plain = 0;
+    for (i, &b) in text.iter().enumerate() {
+        let short: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0x08 => b"\\b",
+            0x0c => b"\\f",
+            0x00..=0x1f => b"",
+            _ => continue,
+        };
+        out.extend_from_slice(&text[plain..i]);
+        plain = i + 1;
+        if short.is_empty() {
+            out.extend_from_slice(b"\\u00");
+            out.push(HEX[usize::from(b >> 4)]);
+            out.push(HEX[usize::from(b & 0xf)]);
+        } else {
+            out.extend_from_slice(short);
+        }
+    }
+    out.extend_from_slice(&text[plain..]);
     out.push(b'"');
-    Ok(())
 }
 
 fn two(out: &mut Vec<u8>, n: u32) {
@@ -100,6 +131,7 @@ mod tests {
             "Иван 🎉",
             "</script>",
             "a\u{2028}b",
+            "\u{0}\u{8}\u{c}\n\r\t\u{b}\"\\ all of them",
         ]
         .iter()
         .map(|s| s.to_string())
@@ -111,7 +143,7 @@ mod tests {
         }
         for text in texts {
             let mut ours = Vec::new();
-            write_str(&mut ours, &text).expect("writes");
+            write_str(&mut ours, text.as_bytes());
             assert_eq!(String::from_utf8_lossy(&ours), serde_json::to_string(&text).expect("serializes"), "{text:?}");
         }
     }
