@@ -252,6 +252,18 @@ fn run() -> anyhow::Result<bool> {
     }
 
     let mut results = Results { machine: machine::describe(args.rows, &datasets, &root), ..Results::default() };
+    // The (measure, backend) pairs run so far; the results file is written after each.
+    let mut done: Vec<(&str, &str)> = Vec::new();
+    let write_so_far = |results: &Results, done: &[(&str, &str)]| {
+        let written = if args.replace_results {
+            results.write_markdown(&results_path)
+        } else {
+            results.write_markdown_replacing(&results_path, done)
+        };
+        if let Err(e) = written {
+            log(&format!("writing {}: {e:#}", results_path.display()));
+        }
+    };
     // Measures that make their own databases: no dataset, no shared server.
     for backend in &args.backends {
         let name = backend.name();
@@ -263,6 +275,8 @@ fn run() -> anyhow::Result<bool> {
                 results.failures.push(format!("{name}: {}: {e:#}", measure.name()));
             }
             log(&format!("{name}: {} took {:.1} s", measure.name(), started.elapsed().as_secs_f64()));
+            done.push((measure.name(), name));
+            write_so_far(&results, &done);
         }
     }
     for dataset in &datasets {
@@ -286,6 +300,8 @@ fn run() -> anyhow::Result<bool> {
                 results.failures.push(format!("{name}: {}: {e:#}", measure.name()));
             }
             log(&format!("{name}: {} took {:.1} s", measure.name(), started.elapsed().as_secs_f64()));
+            done.push((measure.name(), name));
+            write_so_far(&results, &done);
         }
         if shared.is_empty() {
             continue;
@@ -312,6 +328,8 @@ fn run() -> anyhow::Result<bool> {
                 results.failures.push(format!("{name}: {}: {e:#}", measure.name()));
             }
             log(&format!("{name}: {} took {:.1} s", measure.name(), started.elapsed().as_secs_f64()));
+            done.push((measure.name(), name));
+            write_so_far(&results, &done);
         }
     }
 

@@ -166,16 +166,30 @@ impl Results {
     /// other's), and its notes whose titles this run does not write (with its machine section,
     /// as a note, when figures are kept).
     pub fn write_markdown_keeping(&self, path: &Path, ran: &[&str], backends: &[&str]) -> anyhow::Result<()> {
+        self.write_markdown_replacing(path, &pairs(ran, backends))
+    }
+
+    /// [`Results::write_markdown_keeping`] by (measure, backend) pairs: the file's figures of
+    /// the pairs in `replaced` give way to this run's, the others are kept. A run writes its file
+    /// this way after each measure, so that one stopped midway (the full run takes hours) keeps
+    /// what it measured.
+    pub fn write_markdown_replacing(&self, path: &Path, replaced: &[(&str, &str)]) -> anyhow::Result<()> {
         let old = std::fs::read_to_string(path).unwrap_or_default();
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
         }
-        std::fs::write(path, self.markdown_keeping(&old, ran, backends))?;
+        std::fs::write(path, self.markdown_replacing(&old, replaced))?;
         Ok(())
     }
 
     /// [`Results::write_markdown_keeping`]'s Markdown, `old` being the file's.
+    #[cfg(test)]
     fn markdown_keeping(&self, old: &str, ran: &[&str], backends: &[&str]) -> String {
+        self.markdown_replacing(old, &pairs(ran, backends))
+    }
+
+    /// [`Results::write_markdown_replacing`]'s Markdown, `old` being the file's.
+    fn markdown_replacing(&self, old: &str, replaced: &[(&str, &str)]) -> String {
         let mut kept = Vec::new();
         let mut kept_measures: Vec<String> = Vec::new();
         let mut notes: Vec<(String, String)> = Vec::new();
@@ -188,8 +202,8 @@ impl Results {
                     for line in body.lines().filter(|l| l.starts_with("| ")).skip(1) {
                         let mut cells = line[2..].split(" | ").map(str::trim);
                         let (measure, backend) = (cells.next().unwrap_or(""), cells.next().unwrap_or(""));
-                        if !ran.contains(&measure) || !backends.contains(&backend) {
-                            let label = if ran.contains(&measure) {
+                        if !replaced.contains(&(measure, backend)) {
+                            let label = if replaced.iter().any(|(m, _)| *m == measure) {
                                 format!("{measure} on {backend}")
                             } else {
                                 measure.to_owned()
@@ -209,12 +223,14 @@ impl Results {
         }
         // The kept figures' machine: the one an earlier merge kept, else the old file's own.
         let earlier = |t: &str| t.starts_with("Machine of the earlier run");
+        let title = format!("Machine of the earlier run (figures of {})", kept_measures.join(", "));
         if kept.is_empty() {
             notes.retain(|(t, _)| !earlier(t));
-        } else if !notes.iter().any(|(t, _)| earlier(t))
-            && let Some(m) = old_machine
-        {
-            notes.push((format!("Machine of the earlier run (figures of {})", kept_measures.join(", ")), m));
+        } else if let Some(note) = notes.iter_mut().find(|(t, _)| earlier(t)) {
+            // Written by an earlier write of this run or of another: what is kept now.
+            note.0 = title;
+        } else if let Some(m) = old_machine {
+            notes.push((title, m));
         }
         self.markdown_with(&kept, &kept_measures, &notes)
     }
@@ -226,6 +242,11 @@ impl Results {
         std::fs::write(path, self.markdown())?;
         Ok(())
     }
+}
+
+/// Every pair of a measure in `ran` and a backend in `backends`.
+fn pairs<'a>(ran: &[&'a str], backends: &[&'a str]) -> Vec<(&'a str, &'a str)> {
+    ran.iter().flat_map(|m| backends.iter().map(move |b| (*m, *b))).collect()
 }
 
 /// Formatting helpers shared by the measures.
@@ -290,5 +311,37 @@ mod tests {
         assert!(md.contains("| export | PostgreSQL | rows/s | 4 |"), "{md}");
         assert!(!md.contains("| export | PostgreSQL | rows/s | 2 |"), "{md}");
         assert!(md.contains("The figures of export on SQLite, depth were kept"), "{md}");
+    }
+
+    #[test]
+    fn a_run_stopped_midway_keeps_what_it_measured_and_the_earlier_figures() {
+        let mut earlier = Results::default();
+        earlier.machine.push(("date".into(), "yesterday".into()));
+        for (m, b, v) in [("ingest", "SQLite", "1"), ("ingest", "PostgreSQL", "2"), ("delete", "SQLite", "3")] {
+            earlier.add(m, b, "ratio", v);
+        }
+        let file = earlier.markdown();
+        // After its first measure on SQLite.
+        let mut now = Results::default();
+        now.machine.push(("date".into(), "today".into()));
+        now.add("ingest", "SQLite", "ratio", "10");
+        let first = now.markdown_replacing(&file, &[("ingest", "SQLite")]);
+        assert!(first.contains("| ingest | SQLite | ratio | 10 |"), "{first}");
+        assert!(first.contains("| ingest | PostgreSQL | ratio | 2 |"), "{first}");
+        assert!(first.contains("| delete | SQLite | ratio | 3 |"), "{first}");
+        assert!(!first.contains("| ingest | SQLite | ratio | 1 |"), "{first}");
+        assert!(first.contains("## Machine of the earlier run (figures of ingest on PostgreSQL, delete)"), "{first}");
+        // After its second, written over the first: the earlier machine stays, retitled.
+        now.add("ingest", "PostgreSQL", "ratio", "20");
+        let second = now.markdown_replacing(&first, &[("ingest", "SQLite"), ("ingest", "PostgreSQL")]);
+        assert!(
+            second.contains("| ingest | SQLite | ratio | 10 |")
+                && second.contains("| ingest | PostgreSQL | ratio | 20 |"),
+            "{second}"
+        );
+        assert!(second.contains("| delete | SQLite | ratio | 3 |"), "{second}");
+        assert!(second.contains("## Machine of the earlier run (figures of delete)\n"), "{second}");
+        assert!(second.contains("| date | yesterday |") && second.contains("| date | today |"), "{second}");
+        assert_eq!(second.matches("Machine of the earlier run").count(), 1, "{second}");
     }
 }
