@@ -345,9 +345,17 @@ fn media_body(
             }
             let n = left.min(MEDIA_CHUNK) as usize;
             let chunk = web::block(move || -> std::io::Result<bytes::Bytes> {
-                use std::os::unix::fs::FileExt as _;
-                let mut buf = vec![0u8; n];
-                file.read_exact_at(&mut buf, offset)?;
+                use std::io::{Read as _, Seek as _};
+                // Read into the vector's spare capacity (`read_to_end` does not zero it first,
+                // a pass over each MiB that `vec![0; n]` made). The chunks of one body are read
+                // one after the other, so seeking the handle, this body's own, is safe.
+                let mut handle = &*file;
+                handle.seek(std::io::SeekFrom::Start(offset))?;
+                let mut buf = Vec::with_capacity(n);
+                handle.take(n as u64).read_to_end(&mut buf)?;
+                if buf.len() != n {
+                    return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "the recording was shortened"));
+                }
                 Ok(bytes::Bytes::from(buf))
             })
             .await
