@@ -16,11 +16,13 @@ fn first_match(path: &str, key: &str) -> Option<String> {
     text.lines().find(|l| l.starts_with(key)).and_then(|l| l.split_once(':')).map(|(_, v)| v.trim().to_owned())
 }
 
+/// The one text value `sql` selects (as `version`).
+pub fn text_of(conn: &mut confreports_store::DbConnection, sql: &str) -> QueryResult<String> {
+    Ok(diesel::sql_query(sql).get_result::<Version>(conn)?.version)
+}
+
 fn db_version(dataset: &Dataset, sql: &str) -> String {
-    dataset
-        .connect()
-        .and_then(|mut c| Ok(diesel::sql_query(sql).get_result::<Version>(&mut c)?.version))
-        .unwrap_or_else(|e| format!("unavailable ({e:#})"))
+    dataset.connect().and_then(|mut c| Ok(text_of(&mut c, sql)?)).unwrap_or_else(|e| format!("unavailable ({e:#})"))
 }
 
 /// `/proc/loadavg`'s 1, 5 and 15 minute averages: other work on the machine skews the figures.

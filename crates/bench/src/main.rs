@@ -186,6 +186,45 @@ fn start_server(
     Ok((server, cookie))
 }
 
+/// The results file while a run goes on: written again after each measure, so that a run
+/// stopped midway keeps what it measured.
+struct ResultsFile<'a> {
+    path: &'a Path,
+    /// `--replace-results`: this run's figures alone.
+    replace: bool,
+    /// The (measure, backend) pairs run so far.
+    done: Vec<(&'static str, &'static str)>,
+}
+
+impl ResultsFile<'_> {
+    /// Runs one measure on one backend (`name`): logs it and how long it took, records its
+    /// failure, and writes the file.
+    fn measure(
+        &mut self,
+        results: &mut Results,
+        name: &'static str,
+        measure: &'static str,
+        run: impl FnOnce(&mut Results) -> anyhow::Result<()>,
+    ) {
+        log(&format!("{name}: {measure}"));
+        let started = Instant::now();
+        if let Err(e) = run(results) {
+            log(&format!("{name}: {measure} failed: {e:#}"));
+            results.failures.push(format!("{name}: {measure}: {e:#}"));
+        }
+        log(&format!("{name}: {measure} took {:.1} s", started.elapsed().as_secs_f64()));
+        self.done.push((measure, name));
+        let written = if self.replace {
+            results.write_markdown(self.path)
+        } else {
+            results.write_markdown_replacing(self.path, &self.done)
+        };
+        if let Err(e) = written {
+            log(&format!("writing {}: {e:#}", self.path.display()));
+        }
+    }
+}
+
 /// Runs everything; `Ok(false)` when some measure could not be run (the others still are).
 fn run() -> anyhow::Result<bool> {
     let args = Args::parse();
@@ -252,31 +291,12 @@ fn run() -> anyhow::Result<bool> {
     }
 
     let mut results = Results { machine: machine::describe(args.rows, &datasets, &root), ..Results::default() };
-    // The (measure, backend) pairs run so far; the results file is written after each.
-    let mut done: Vec<(&str, &str)> = Vec::new();
-    let write_so_far = |results: &Results, done: &[(&str, &str)]| {
-        let written = if args.replace_results {
-            results.write_markdown(&results_path)
-        } else {
-            results.write_markdown_replacing(&results_path, done)
-        };
-        if let Err(e) = written {
-            log(&format!("writing {}: {e:#}", results_path.display()));
-        }
-    };
+    let mut file = ResultsFile { path: &results_path, replace: args.replace_results, done: Vec::new() };
     // Measures that make their own databases: no dataset, no shared server.
     for backend in &args.backends {
         let name = backend.name();
         for measure in &alone {
-            log(&format!("{name}: {}", measure.name()));
-            let started = Instant::now();
-            if let Err(e) = measure.run_alone(*backend, &options, &mut results) {
-                log(&format!("{name}: {} failed: {e:#}", measure.name()));
-                results.failures.push(format!("{name}: {}: {e:#}", measure.name()));
-            }
-            log(&format!("{name}: {} took {:.1} s", measure.name(), started.elapsed().as_secs_f64()));
-            done.push((measure.name(), name));
-            write_so_far(&results, &done);
+            file.measure(&mut results, name, measure.name(), |results| measure.run_alone(*backend, &options, results));
         }
     }
     for dataset in &datasets {
@@ -293,15 +313,9 @@ fn run() -> anyhow::Result<bool> {
         }
         // Measures on copies first: nothing may be connected to the database while it is copied.
         for measure in &copies {
-            log(&format!("{name}: {}", measure.name()));
-            let started = Instant::now();
-            if let Err(e) = measure.run_on_copies(dataset, &options, &mut results) {
-                log(&format!("{name}: {} failed: {e:#}", measure.name()));
-                results.failures.push(format!("{name}: {}: {e:#}", measure.name()));
-            }
-            log(&format!("{name}: {} took {:.1} s", measure.name(), started.elapsed().as_secs_f64()));
-            done.push((measure.name(), name));
-            write_so_far(&results, &done);
+            file.measure(&mut results, name, measure.name(), |results| {
+                measure.run_on_copies(dataset, &options, results)
+            });
         }
         if shared.is_empty() {
             continue;
@@ -321,15 +335,7 @@ fn run() -> anyhow::Result<bool> {
         };
         let target = Target { dataset, server: &server, agent, cookie, options: &options };
         for measure in &shared {
-            log(&format!("{name}: {}", measure.name()));
-            let started = Instant::now();
-            if let Err(e) = measure.run(&target, &mut results) {
-                log(&format!("{name}: {} failed: {e:#}", measure.name()));
-                results.failures.push(format!("{name}: {}: {e:#}", measure.name()));
-            }
-            log(&format!("{name}: {} took {:.1} s", measure.name(), started.elapsed().as_secs_f64()));
-            done.push((measure.name(), name));
-            write_so_far(&results, &done);
+            file.measure(&mut results, name, measure.name(), |results| measure.run(&target, results));
         }
     }
 

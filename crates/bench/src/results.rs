@@ -182,12 +182,6 @@ impl Results {
         Ok(())
     }
 
-    /// [`Results::write_markdown_keeping`]'s Markdown, `old` being the file's.
-    #[cfg(test)]
-    fn markdown_keeping(&self, old: &str, ran: &[&str], backends: &[&str]) -> String {
-        self.markdown_replacing(old, &pairs(ran, backends))
-    }
-
     /// [`Results::write_markdown_replacing`]'s Markdown, `old` being the file's.
     fn markdown_replacing(&self, old: &str, replaced: &[(&str, &str)]) -> String {
         let mut kept = Vec::new();
@@ -305,7 +299,7 @@ mod tests {
         earlier.add("depth", "PostgreSQL", "p50", "3");
         let mut now = Results::default();
         now.add("export", "PostgreSQL", "rows/s", "4");
-        let md = now.markdown_keeping(&earlier.markdown(), &["export"], &["PostgreSQL"]);
+        let md = now.markdown_replacing(&earlier.markdown(), &pairs(&["export"], &["PostgreSQL"]));
         assert!(md.contains("| export | SQLite | rows/s | 1 |"), "{md}");
         assert!(md.contains("| depth | PostgreSQL | p50 | 3 |"), "{md}");
         assert!(md.contains("| export | PostgreSQL | rows/s | 4 |"), "{md}");

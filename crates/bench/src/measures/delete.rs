@@ -39,14 +39,8 @@ const LOGGED_BY_SERVER: &[&str] =
 
 /// The server's major version (`server_version_num` / 10000).
 fn pg_major(conn: &mut confreports_store::DbConnection) -> anyhow::Result<i32> {
-    #[derive(diesel::QueryableByName)]
-    struct Version {
-        #[diesel(sql_type = diesel::sql_types::Text)]
-        v: String,
-    }
-    let version: Version =
-        diesel::RunQueryDsl::get_result(diesel::sql_query("SELECT current_setting('server_version_num') AS v"), conn)?;
-    Ok(version.v.parse::<i32>().context("server_version_num")? / 10_000)
+    let version = crate::machine::text_of(conn, "SELECT current_setting('server_version_num') AS version")?;
+    Ok(version.parse::<i32>().context("server_version_num")? / 10_000)
 }
 
 fn tool_name(backend: Backend) -> &'static str {
