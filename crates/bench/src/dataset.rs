@@ -2,7 +2,9 @@
 //! database, both created through `confreports_store` (so the schema and indexes are the app's)
 //! and holding the same rows with the same ids. SQLite is filled through `events::insert` (so
 //! the `search` column is exactly what the app writes); PostgreSQL is then filled from the SQLite
-//! rows with a binary `COPY`. Both are analysed. A dataset whose fingerprint (generator version,
+//! rows with a binary `COPY`. In both, `events`' own indexes are dropped before the rows go in
+//! and built again after (each as the migrations define it, read back from the database). Both
+//! are analysed. A dataset whose fingerprint (generator version,
 //! seed, row count) and row count match is reused as is.
 
 use std::path::{Path, PathBuf};
@@ -12,7 +14,7 @@ use anyhow::{Context as _, bail, ensure};
 use chrono::NaiveDateTime;
 use confreports_store::schema::events;
 use confreports_store::{DbConnection, DbUrl, events::insert};
-use diesel::connection::SimpleConnection as _;
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
 use crate::generator::{self, Generator};
@@ -157,6 +159,13 @@ pub fn prepare_sqlite(work: &Path, fp: &Fingerprint, regenerate: bool) -> anyhow
     let started = Instant::now();
     let pool = confreports_store::open_pool(&url, 1).context("creating the SQLite database")?;
     let mut conn = pool.get()?;
+    let DbConnection::Sqlite(sq) = &mut *conn else { bail!("{url} is not a SQLite URL") };
+    // Rows go in by id, which appends to the table; each index would take them scattered, and
+    // once an index outgrew the page cache every batch paid for it (at 10M rows each million
+    // took 3.6 times as long as the first): the indexes are built once the rows are in.
+    let found = diesel::sql_query(SQLITE_INDEXES).load(sq)?;
+    let indexes = drop_indexes(sq, found)?;
+    sq.batch_execute(&format!("PRAGMA cache_size = -{LOAD_CACHE_KIB}"))?;
     let mut progress = Progress::new("SQLite: generating events", fp.rows);
     // One deferred transaction on a database nothing else uses.
     #[expect(clippy::disallowed_methods, reason = "the bench is alone on its database")]
@@ -172,6 +181,8 @@ pub fn prepare_sqlite(work: &Path, fp: &Fingerprint, regenerate: bool) -> anyhow
         }
     })?;
     progress.finish();
+    let DbConnection::Sqlite(sq) = &mut *conn else { bail!("{url} is not a SQLite URL") };
+    create_indexes(sq, Backend::Sqlite, &indexes)?;
     crate::log("SQLite: ANALYZE");
     conn.batch_execute("ANALYZE; PRAGMA wal_checkpoint(TRUNCATE);")?;
     let n = count_events(&mut conn)?;
@@ -181,6 +192,46 @@ pub fn prepare_sqlite(work: &Path, fp: &Fingerprint, regenerate: bool) -> anyhow
     std::fs::write(meta_path(work, Backend::Sqlite), &fingerprint)?;
     dataset.load_secs = Some(started.elapsed().as_secs_f64());
     Ok(dataset)
+}
+
+/// Memory for loading: SQLite's page cache while generating and building indexes, PostgreSQL's
+/// `maintenance_work_mem` while building them (KiB).
+const LOAD_CACHE_KIB: u32 = 1024 * 1024;
+
+/// `events`' own indexes (not the primary key's): name and definition.
+const SQLITE_INDEXES: &str = "SELECT name, sql AS definition FROM sqlite_master \
+     WHERE type = 'index' AND tbl_name = 'events' AND sql IS NOT NULL ORDER BY name";
+const POSTGRES_INDEXES: &str = "SELECT indexname AS name, indexdef AS definition FROM pg_indexes \
+     WHERE schemaname = current_schema() AND tablename = 'events' AND NOT EXISTS \
+     (SELECT 1 FROM pg_constraint WHERE conindid = format('%I.%I', schemaname, indexname)::regclass) \
+     ORDER BY indexname";
+
+#[derive(QueryableByName)]
+struct IndexDef {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    name: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    definition: String,
+}
+
+/// Drops the `indexes` (read with [`SQLITE_INDEXES`] or [`POSTGRES_INDEXES`]) before a bulk
+/// load; their definitions, for [`create_indexes`].
+fn drop_indexes(conn: &mut impl SimpleConnection, indexes: Vec<IndexDef>) -> QueryResult<Vec<String>> {
+    for index in &indexes {
+        conn.batch_execute(&format!("DROP INDEX \"{}\"", index.name.replace('"', "\"\"")))?;
+    }
+    Ok(indexes.into_iter().map(|i| i.definition).collect())
+}
+
+/// Creates the indexes [`drop_indexes`] dropped, once the rows are in.
+fn create_indexes(conn: &mut impl SimpleConnection, backend: Backend, definitions: &[String]) -> QueryResult<()> {
+    let mut progress = Progress::new(&format!("{}: creating indexes", backend.name()), definitions.len() as u64);
+    for definition in definitions {
+        conn.batch_execute(definition)?;
+        progress.inc(1);
+    }
+    progress.finish();
+    Ok(())
 }
 
 /// Every column of `events`, to copy rows from SQLite to PostgreSQL unchanged.
@@ -261,6 +312,9 @@ pub fn prepare_postgres(
     let DbConnection::Postgres(pg) = &mut *conn else { bail!("{url} is not a PostgreSQL URL") };
     let mut source = sqlite.connect()?;
     let DbConnection::Sqlite(sq) = &mut source else { bail!("the source dataset is not SQLite") };
+    // As for SQLite, and more so for the trigram index (GIN), slow to grow row by row.
+    let found = diesel::sql_query(POSTGRES_INDEXES).load(pg)?;
+    let indexes = drop_indexes(pg, found)?;
     let mut progress = Progress::new("PostgreSQL: copying events", fp.rows);
     #[expect(clippy::disallowed_methods, reason = "the bench is alone on its database")]
     pg.transaction::<_, anyhow::Error, _>(|pg| {
@@ -281,6 +335,8 @@ pub fn prepare_postgres(
         }
     })?;
     progress.finish();
+    pg.batch_execute(&format!("SET maintenance_work_mem = '{LOAD_CACHE_KIB}kB'"))?;
+    create_indexes(pg, Backend::Postgres, &indexes)?;
     pg.batch_execute("SELECT setval(pg_get_serial_sequence('events', 'id'), (SELECT max(id) FROM events))")?;
     // COPY went past `events::insert`: count the dashboard's rollups from the rows.
     crate::log("PostgreSQL: counting the dashboard rollups");
@@ -298,4 +354,89 @@ pub fn prepare_postgres(
     std::fs::write(meta_path(work, Backend::Postgres), &fingerprint)?;
     dataset.load_secs = Some(started.elapsed().as_secs_f64());
     Ok(dataset)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `events`' indexes on `conn` (by the queries the load uses), and the events whose search
+    /// column holds the trigram `word` according to the database's search index (FTS5 or the
+    /// trigram GIN).
+    fn indexes_and_search(conn: &mut DbConnection, word: &str) -> anyhow::Result<(Vec<String>, i64)> {
+        #[derive(QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        Ok(match conn {
+            DbConnection::Sqlite(sq) => {
+                let found: Vec<IndexDef> = diesel::sql_query(SQLITE_INDEXES).load(sq)?;
+                let n = diesel::sql_query(format!(
+                    "SELECT count(*) AS n FROM events_fts WHERE events_fts MATCH '\"{word}\"'"
+                ))
+                .get_result::<Count>(sq)?;
+                (found.into_iter().map(|i| i.definition).collect(), n.n)
+            }
+            DbConnection::Postgres(pg) => {
+                let found: Vec<IndexDef> = diesel::sql_query(POSTGRES_INDEXES).load(pg)?;
+                // Only an index answers: no sequential scan allowed.
+                pg.batch_execute("SET enable_seqscan = off")?;
+                let n = diesel::sql_query(format!("SELECT count(*) AS n FROM events WHERE search LIKE '%{word}%'"))
+                    .get_result::<Count>(pg)?;
+                (found.into_iter().map(|i| i.definition).collect(), n.n)
+            }
+        })
+    }
+
+    /// The loads drop `events`' indexes and build them again once the rows are in: the datasets
+    /// end with the indexes a database the app migrated has, and they answer.
+    #[test]
+    fn datasets_keep_the_apps_indexes_on_both_databases() -> anyhow::Result<()> {
+        let admin_url = std::env::var("TEST_DATABASE_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+        let work = std::env::temp_dir().join(format!("confreports-bench-dataset-{}", std::process::id()));
+        std::fs::create_dir_all(&work)?;
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let fp = Fingerprint { seed: 7, rows: 3_000, schema: schema_hash(&root)? };
+        let database = format!("confreports_bench_dataset_{}", std::process::id());
+        let sqlite = prepare_sqlite(&work, &fp, true)?;
+        let postgres = prepare_postgres(&work, &admin_url, &database, &sqlite, &fp, true)?;
+
+        // Databases as the app migrates them, empty.
+        let fresh_sqlite = format!("sqlite://{}", work.join("fresh.db").display());
+        let fresh_database = format!("{database}_fresh");
+        {
+            let mut admin = DbUrl::parse(&admin_url)?.connect()?;
+            admin.batch_execute(&format!("DROP DATABASE IF EXISTS {fresh_database} WITH (FORCE)"))?;
+            admin.batch_execute(&format!("CREATE DATABASE {fresh_database}"))?;
+        }
+        let fresh_postgres = database_url(&admin_url, &fresh_database)?;
+        // A trigram of the generated search texts: the first user id's first characters.
+        let word: String = {
+            let mut conn = sqlite.connect()?;
+            let user: String = events::table.select(events::user_id).order(events::id.asc()).first(&mut conn)?;
+            user.chars().take(3).collect::<String>().to_lowercase()
+        };
+        for (dataset, fresh) in [(&sqlite, fresh_sqlite), (&postgres, fresh_postgres)] {
+            let mut conn = dataset.connect()?;
+            let (indexes, found) = indexes_and_search(&mut conn, &word)?;
+            let expected_found: i64 =
+                events::table.filter(events::search.like(format!("%{word}%"))).count().get_result(&mut conn)?;
+            drop(conn);
+            let pool = confreports_store::open_pool(&fresh, 1)?;
+            let (expected, _) = indexes_and_search(&mut *pool.get()?, &word)?;
+            assert_eq!(indexes, expected, "{}: indexes after the load", dataset.backend.name());
+            assert!(indexes.len() >= 8, "{}: {indexes:?}", dataset.backend.name());
+            assert!(found > 0, "{}: the search index finds no `{word}`", dataset.backend.name());
+            assert_eq!(found, expected_found, "{}: the search index and the rows disagree", dataset.backend.name());
+            assert_eq!(count_events(&mut dataset.connect()?)?, 3_000);
+        }
+        let mut admin = DbUrl::parse(&admin_url)?.connect()?;
+        for db in [database, fresh_database] {
+            admin.batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))?;
+        }
+        std::fs::remove_dir_all(&work)?;
+        Ok(())
+    }
 }
