@@ -4,8 +4,8 @@
 //! the `search` column is exactly what the app writes); PostgreSQL is then filled from the SQLite
 //! rows with a binary `COPY`. In both, `events`' own indexes are dropped before the rows go in
 //! and built again after (each as the migrations define it, read back from the database). Both
-//! are analysed. A dataset whose fingerprint (generator version,
-//! seed, row count) and row count match is reused as is.
+//! are analysed. A dataset whose fingerprint (generator version, seed, row count) and row count
+//! match is reused as is.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -380,7 +380,7 @@ mod tests {
             }
             DbConnection::Postgres(pg) => {
                 let found: Vec<IndexDef> = diesel::sql_query(POSTGRES_INDEXES).load(pg)?;
-                // Only an index answers: no sequential scan allowed.
+                // The trigram index, not a sequential scan, should answer (scans discouraged).
                 pg.batch_execute("SET enable_seqscan = off")?;
                 let n = diesel::sql_query(format!("SELECT count(*) AS n FROM events WHERE search LIKE '%{word}%'"))
                     .get_result::<Count>(pg)?;
