@@ -159,13 +159,13 @@ pub fn prepare_sqlite(work: &Path, fp: &Fingerprint, regenerate: bool) -> anyhow
     let started = Instant::now();
     let pool = confreports_store::open_pool(&url, 1).context("creating the SQLite database")?;
     let mut conn = pool.get()?;
-    let DbConnection::Sqlite(sq) = &mut *conn else { bail!("{url} is not a SQLite URL") };
     // Rows go in by id, which appends to the table; each index would take them scattered, and
     // once an index outgrew the page cache every batch paid for it (at 10M rows each million
     // took 3.6 times as long as the first): the indexes are built once the rows are in.
+    let DbConnection::Sqlite(sq) = &mut *conn else { bail!("{url} is not a SQLite URL") };
     let found = diesel::sql_query(SQLITE_INDEXES).load(sq)?;
-    let indexes = drop_indexes(sq, found)?;
-    sq.batch_execute(&format!("PRAGMA cache_size = -{LOAD_CACHE_KIB}"))?;
+    let indexes = drop_indexes(&mut *conn, found)?;
+    conn.batch_execute(&format!("PRAGMA cache_size = -{LOAD_CACHE_KIB}"))?;
     let mut progress = Progress::new("SQLite: generating events", fp.rows);
     // One deferred transaction on a database nothing else uses.
     #[expect(clippy::disallowed_methods, reason = "the bench is alone on its database")]
@@ -181,8 +181,7 @@ pub fn prepare_sqlite(work: &Path, fp: &Fingerprint, regenerate: bool) -> anyhow
         }
     })?;
     progress.finish();
-    let DbConnection::Sqlite(sq) = &mut *conn else { bail!("{url} is not a SQLite URL") };
-    create_indexes(sq, Backend::Sqlite, &indexes)?;
+    create_indexes(&mut *conn, Backend::Sqlite, &indexes)?;
     crate::log("SQLite: ANALYZE");
     conn.batch_execute("ANALYZE; PRAGMA wal_checkpoint(TRUNCATE);")?;
     let n = count_events(&mut conn)?;
@@ -269,6 +268,15 @@ pub fn database_url(admin_url: &str, database: &str) -> anyhow::Result<String> {
     Ok(url.to_string())
 }
 
+/// Drops database `database` on the server of `admin_url` if it exists and creates it empty.
+fn recreate_database(admin_url: &str, database: &str) -> anyhow::Result<()> {
+    let mut admin = DbUrl::parse(admin_url)?.connect().with_context(|| format!("connecting to {admin_url}"))?;
+    // Separate statements: neither may run inside a transaction block.
+    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))?;
+    admin.batch_execute(&format!("CREATE DATABASE {database}"))?;
+    Ok(())
+}
+
 /// The PostgreSQL dataset: database `database` on the server of `admin_url`, dropped, created
 /// and filled from `sqlite` unless a matching one exists.
 pub fn prepare_postgres(
@@ -301,12 +309,7 @@ pub fn prepare_postgres(
     }
     let _ = std::fs::remove_file(meta_path(work, Backend::Postgres));
     let started = Instant::now();
-    {
-        let mut admin = DbUrl::parse(admin_url)?.connect().with_context(|| format!("connecting to {admin_url}"))?;
-        // Separate statements: neither may run inside a transaction block.
-        admin.batch_execute(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))?;
-        admin.batch_execute(&format!("CREATE DATABASE {database}"))?;
-    }
+    recreate_database(admin_url, database)?;
     let pool = confreports_store::open_pool(&url, 1).context("migrating the PostgreSQL database")?;
     let mut conn = pool.get()?;
     let DbConnection::Postgres(pg) = &mut *conn else { bail!("{url} is not a PostgreSQL URL") };
@@ -406,11 +409,7 @@ mod tests {
         // Databases as the app migrates them, empty.
         let fresh_sqlite = format!("sqlite://{}", work.join("fresh.db").display());
         let fresh_database = format!("{database}_fresh");
-        {
-            let mut admin = DbUrl::parse(&admin_url)?.connect()?;
-            admin.batch_execute(&format!("DROP DATABASE IF EXISTS {fresh_database} WITH (FORCE)"))?;
-            admin.batch_execute(&format!("CREATE DATABASE {fresh_database}"))?;
-        }
+        recreate_database(&admin_url, &fresh_database)?;
         let fresh_postgres = database_url(&admin_url, &fresh_database)?;
         // A trigram of the generated search texts: the first user id's first characters.
         let word: String = {
